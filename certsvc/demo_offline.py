@@ -1,0 +1,75 @@
+"""``certsvc demo`` offline: a folder of trust lists, status lists and sample credentials."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from certsvc.cosigned import CoSignedCredential
+from certsvc.demo_world import (
+    Corridor,
+    corridors,
+    issue,
+    sample_assessment,
+    sample_holder,
+    signed_status_list,
+    signed_trust_list,
+)
+from certsvc.qr_image import render_png, render_svg
+from certsvc.qr_transport import encode_qr_text
+from certsvc.statuslist import Status
+
+VERIFY_PATH = "/v"
+
+
+def write_demo(out: Path, base: str, now: datetime) -> list[str]:
+    """Write the demo files into ``out`` and return the verify commands that check them."""
+    out.mkdir(parents=True, exist_ok=True)
+    worlds = corridors(base)
+    valid_from = (now - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    samples, statuses = _samples(worlds, base, valid_from)
+    trust_args, status_args = [], []
+    for corridor in worlds:
+        trust_path = out / f"trust-list-{corridor.origin.lower()}.jwt"
+        trust_path.write_text(signed_trust_list(corridor, base, now) + "\n")
+        anchor = {"uri": corridor.authority.kid_uri(base), "jwk": corridor.authority.key.public.jwk}
+        (out / f"anchor-{corridor.origin.lower()}.json").write_text(json.dumps(anchor, indent=2) + "\n")
+        status_path = out / f"status-{corridor.provider.slug}.jwt"
+        status_path.write_text(
+            signed_status_list(corridor, base, statuses[corridor.provider.slug], now) + "\n"
+        )
+        trust_args.append(f"--trust-list {trust_path}")
+        status_args.append(f"--status-list {status_path}")
+    commands = []
+    for name, credential in samples.items():
+        qr_text = encode_qr_text(credential, base + VERIFY_PATH)
+        (out / f"{name}.txt").write_text(qr_text + "\n")
+        (out / f"{name}.png").write_bytes(render_png(qr_text))
+        (out / f"{name}.svg").write_bytes(render_svg(qr_text))
+        (out / f"{name}.credential.json").write_text(credential.to_json() + "\n")
+        commands.append(
+            f"certsvc verify {out / (name + '.png')} {' '.join(trust_args)} {' '.join(status_args)}"
+        )
+    return commands
+
+
+def _samples(
+    worlds: list[Corridor], base: str, valid_from: datetime
+) -> tuple[dict[str, CoSignedCredential], dict[str, dict[int, int]]]:
+    ph, mm, sv = worlds
+    welding, cookery, care = (q for q, _ in ph.qualifications)
+    samples = {
+        "training-cosigned-ph": issue(ph, base, sample_holder("PH"), welding, 1, valid_from),
+        "prior-skills-cosigned-ph": issue(
+            ph, base, sample_holder("PH"), care, 2, valid_from, assessment=sample_assessment()
+        ),
+        "training-awaiting-cosign-ph": issue(
+            ph, base, sample_holder("PH"), cookery, 3, valid_from, cosign=False
+        ),
+        "training-revoked-ph": issue(ph, base, sample_holder("PH"), welding, 4, valid_from),
+        "training-cosigned-mm": issue(mm, base, sample_holder("MM"), mm.qualifications[0][0], 1, valid_from),
+        "training-cosigned-sv": issue(sv, base, sample_holder("SV"), sv.qualifications[0][0], 1, valid_from),
+    }
+    statuses = {ph.provider.slug: {4: Status.INVALID}, mm.provider.slug: {}, sv.provider.slug: {}}
+    return samples, statuses

@@ -1,0 +1,118 @@
+"""Split compact JSON into a skeleton and its variable values, and join them back byte for byte.
+
+The QR transport compresses the skeleton (which matches the preset dictionary almost whole)
+separately from the values, so that the structure costs a few bytes rather than one
+back-reference per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from certsvc.errors import QRDecodeError
+
+#: String values kept in the skeleton because every credential carries them.
+VOCABULARY = frozenset(
+    {
+        b"EdDSA",
+        b"Ed25519",
+        b"ES256",
+        b"JWT",
+        b"https://www.w3.org/ns/credentials/v2",
+        b"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        b"VerifiableCredential",
+        b"OpenBadgeCredential",
+        b"AchievementSubject",
+        b"IdentityObject",
+        b"ext:idDocumentNumber",
+        b"Achievement",
+        b"Certificate",
+        b"ext:RecognitionOfPriorLearning",
+        b"Alignment",
+        b"ISCO-08",
+        b"ESCO",
+        b"AQRF",
+        b"Evidence",
+        b"practical_test",
+        b"portfolio",
+        b"interview",
+        b"third_party_report",
+    }
+)
+_QUOTE, _BACKSLASH, _COLON = 0x22, 0x5C, 0x3A
+_NUMBER_CHARS = frozenset(b"-+.eE0123456789")
+_NUMBER_START = frozenset(b"-0123456789")
+STRING_SLOT = b'""'
+NUMBER_SLOT = b"0"
+
+
+def split(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """Return the skeleton of compact JSON bytes and its variable values, in order."""
+    skeleton = bytearray()
+    values: list[bytes] = []
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c == _QUOTE:
+            end = _string_end(raw, i)
+            content = raw[i + 1 : end]
+            is_key = end + 1 < n and raw[end + 1] == _COLON
+            if is_key or content in VOCABULARY:
+                skeleton += raw[i : end + 1]
+            else:
+                skeleton += STRING_SLOT
+                values.append(content)
+            i = end + 1
+        elif c in _NUMBER_START:
+            end = i
+            while end < n and raw[end] in _NUMBER_CHARS:
+                end += 1
+            skeleton += NUMBER_SLOT
+            values.append(raw[i:end])
+            i = end
+        else:
+            skeleton.append(c)
+            i += 1
+    return bytes(skeleton), values
+
+
+def join(unverified_skeleton: bytes, values: Iterable[bytes], final: bool = True) -> bytes:
+    """Rebuild JSON bytes from a skeleton and its values; malformed input raises QRDecodeError.
+
+    With ``final=False`` the values may hold more than this skeleton needs (an iterator
+    shared by several skeletons).
+    """
+    pending = iter(values)
+    out = bytearray()
+    i, n = 0, len(unverified_skeleton)
+    try:
+        while i < n:
+            c = unverified_skeleton[i]
+            if unverified_skeleton.startswith(STRING_SLOT, i):
+                out += b'"' + next(pending) + b'"'
+                i += 2
+            elif c == _QUOTE:
+                end = _string_end(unverified_skeleton, i)
+                out += unverified_skeleton[i : end + 1]
+                i = end + 1
+            elif c == NUMBER_SLOT[0]:
+                out += next(pending)
+                i += 1
+            else:
+                out.append(c)
+                i += 1
+    except StopIteration as exc:
+        raise QRDecodeError("the QR data has fewer values than its template needs") from exc
+    if final and next(pending, None) is not None:
+        raise QRDecodeError("the QR data has more values than its template needs")
+    return bytes(out)
+
+
+def _string_end(raw: bytes, start: int) -> int:
+    j = start + 1
+    n = len(raw)
+    while j < n and raw[j] != _QUOTE:
+        j += 2 if raw[j] == _BACKSLASH else 1
+    if j >= n:
+        raise QRDecodeError("unterminated string in the QR data")
+    return j

@@ -1,0 +1,107 @@
+"""The versioned preset DEFLATE dictionaries of the QR transport.
+
+A dictionary is frozen once published: printed QR codes must decode for years, so a
+changed credential template gets a new version rather than an edited dictionary.
+``build_dictionary`` is how version 1 was made (``python -m certsvc.qr_dictionary``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from datetime import UTC, date, datetime
+from functools import cache
+from importlib import resources
+
+from certsvc import json_skeleton
+from certsvc.credential import (
+    AssessmentMethod,
+    CredentialSpec,
+    Holder,
+    Kind,
+    PriorSkillsAssessment,
+    Qualification,
+    build_payload,
+    encode_payload,
+)
+from certsvc.errors import UnsupportedQRVersion
+from certsvc.jws import header_bytes
+
+#: SHA-256 of each published dictionary; a mismatch means the file was edited.
+PUBLISHED = {1: "fa31b9af894be0f1421b7ca39a22399f1222488c5750c20b54143c343cef5e15"}
+
+_SAMPLE_VALUES = [
+    b"https://",
+    b"/c/",
+    b"#holder",
+    b"/o/",
+    b"/q/",
+    b"/status/",
+    b"2026-01-01T00:00:00Z",
+    b"2031-01-01T00:00:00Z",
+    b"1990-01-01",
+    b"http://data.europa.eu/esco/isco/C",
+    b"https://asean.org/aqrf/level/",
+    b"AQRF level ",
+    b" level ",
+    b" certificate in ",
+    b"National Certificate",
+    b"Skills",
+    b"Welding",
+]
+
+
+def _blank_spec(kind: Kind) -> CredentialSpec:
+    qualification = Qualification(
+        id="https://",
+        name="x",
+        description="x",
+        framework="x",
+        level="1",
+        isco_code="1",
+        isco_title="x",
+        asean_level=1,
+    )
+    assessment = None
+    if kind is Kind.PRIOR_SKILLS:
+        assessment = PriorSkillsAssessment(AssessmentMethod.PRACTICAL_TEST, "x", date(2026, 1, 1))
+    return CredentialSpec(
+        credential_id="https://",
+        issuer_id="https://",
+        holder=Holder("x", date(1990, 1, 1), "PH", "sha256$", "x"),
+        qualification=qualification,
+        kind=kind,
+        valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+        valid_until=datetime(2031, 1, 1, tzinfo=UTC),
+        status_uri="https://",
+        status_idx=0,
+        assessment=assessment,
+    )
+
+
+def build_dictionary() -> bytes:
+    """Build a dictionary from the blank credential templates of both kinds and a header."""
+    es256, _ = json_skeleton.split(header_bytes("ES256", "https://"))
+    eddsa, _ = json_skeleton.split(header_bytes("EdDSA", "https://"))
+    parts = [b"\x00".join(_SAMPLE_VALUES), es256]
+    # Each kind's whole body skeleton (two headers, then the payload) in the order the
+    # transport writes it, so that the structure is one long match; the commonest last.
+    for kind in (Kind.PRIOR_SKILLS, Kind.TRAINING):
+        skeleton, _ = json_skeleton.split(encode_payload(build_payload(_blank_spec(kind))))
+        parts.append(b"\n".join([eddsa, eddsa, skeleton]))
+    return b"\x00".join(parts)
+
+
+@cache
+def dictionary(version: int) -> bytes:
+    """Return the frozen dictionary of ``version``, checked against its published hash."""
+    if version not in PUBLISHED:
+        raise UnsupportedQRVersion(f"QR format version {version} is not supported", version=version)
+    data = resources.files("certsvc.data").joinpath(f"qr-dict-v{version}.bin").read_bytes()
+    if hashlib.sha256(data).hexdigest() != PUBLISHED[version]:
+        raise UnsupportedQRVersion(f"the QR dictionary v{version} does not match its published hash")
+    return data
+
+
+if __name__ == "__main__":  # pragma: no cover - used once per dictionary version
+    sys.stdout.buffer.write(build_dictionary())

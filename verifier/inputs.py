@@ -1,0 +1,27 @@
+"""Turn what a verifier was given (QR text, QR URL, credential file or JWS) into a credential."""
+
+from __future__ import annotations
+
+import re
+
+from certsvc.cosigned import CoSignedCredential, parse_credential_text
+from certsvc.errors import InputTooLarge, Malformed
+from certsvc.qr_transport import MAX_TEXT_CHARS, decode_qr_text
+
+MAX_INPUT_CHARS = 128 * 1024
+_QR_TEXT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S*#[0-9]+$")
+
+
+def read_credential(unverified_input: str) -> CoSignedCredential:
+    """Parse any supported input form into a credential whose signatures are not yet checked."""
+    if len(unverified_input) > MAX_INPUT_CHARS:
+        raise InputTooLarge("the input is too long", limit=MAX_INPUT_CHARS)
+    text = unverified_input.strip()
+    if not text:
+        raise Malformed("the input is empty")
+    if len(text) <= MAX_TEXT_CHARS and _QR_TEXT.match(text):
+        return decode_qr_text(text)
+    if text.isdigit():
+        raise Malformed("paste the whole QR text, including the web address before '#'")
+    credential, _ = parse_credential_text(text)
+    return credential
