@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from certsvc.b64 import b64url_decode, b64url_encode
 from certsvc.errors import InputTooLarge, Malformed
@@ -28,7 +29,7 @@ class CoSignedCredential:
     payload: bytes
     signatures: tuple[Signature, ...]
 
-    @property
+    @cached_property
     def payload_b64(self) -> str:
         return b64url_encode(self.payload)
 

@@ -7,7 +7,9 @@ back-reference per field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from certsvc.errors import QRDecodeError
 
@@ -44,6 +46,9 @@ _NUMBER_CHARS = frozenset(b"-+.eE0123456789")
 _NUMBER_START = frozenset(b"-0123456789")
 STRING_SLOT = b'""'
 NUMBER_SLOT = b"0"
+_QUOTE_BYTE = b'"'
+#: A JSON string (a key, a kept value, or an empty string slot) or a number slot.
+_SKELETON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|0', re.DOTALL)
 
 
 def split(raw: bytes) -> tuple[bytes, list[bytes]]:
@@ -82,30 +87,46 @@ def join(unverified_skeleton: bytes, values: Iterable[bytes], final: bool = True
     With ``final=False`` the values may hold more than this skeleton needs (an iterator
     shared by several skeletons).
     """
+    chunks, string_slots = _template(unverified_skeleton)
     pending = iter(values)
-    out = bytearray()
-    i, n = 0, len(unverified_skeleton)
+    out = [chunks[0]]
     try:
-        while i < n:
-            c = unverified_skeleton[i]
-            if unverified_skeleton.startswith(STRING_SLOT, i):
-                out += b'"' + next(pending) + b'"'
-                i += 2
-            elif c == _QUOTE:
-                end = _string_end(unverified_skeleton, i)
-                out += unverified_skeleton[i : end + 1]
-                i = end + 1
-            elif c == NUMBER_SLOT[0]:
-                out += next(pending)
-                i += 1
-            else:
-                out.append(c)
-                i += 1
+        for is_string, chunk in zip(string_slots, chunks[1:], strict=True):
+            value = next(pending)
+            out += (b'"', value, b'"', chunk) if is_string else (value, chunk)
     except StopIteration as exc:
         raise QRDecodeError("the QR data has fewer values than its template needs") from exc
     if final and next(pending, None) is not None:
         raise QRDecodeError("the QR data has more values than its template needs")
-    return bytes(out)
+    return b"".join(out)
+
+
+@lru_cache(maxsize=64)
+def _template(unverified_skeleton: bytes) -> tuple[tuple[bytes, ...], tuple[bool, ...]]:
+    """Cut a skeleton into the literal chunks between its slots (cached: skeletons repeat)."""
+    chunks: list[bytes] = []
+    string_slots: list[bool] = []
+    current = bytearray()
+    position = 0
+    for match in _SKELETON_TOKEN.finditer(unverified_skeleton):
+        _add_gap(current, unverified_skeleton[position : match.start()])
+        token = match.group()
+        if token in (STRING_SLOT, NUMBER_SLOT):
+            chunks.append(bytes(current))
+            string_slots.append(token == STRING_SLOT)
+            current = bytearray()
+        else:
+            current += token
+        position = match.end()
+    _add_gap(current, unverified_skeleton[position:])
+    chunks.append(bytes(current))
+    return tuple(chunks), tuple(string_slots)
+
+
+def _add_gap(current: bytearray, gap: bytes) -> None:
+    if _QUOTE_BYTE in gap:
+        raise QRDecodeError("unterminated string in the QR data")
+    current += gap
 
 
 def _string_end(raw: bytes, start: int) -> int:

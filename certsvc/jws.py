@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from certsvc.b64 import b64url_decode, b64url_encode
@@ -79,6 +80,12 @@ def parse_compact(unverified_token: str, typ: str = "JWT", max_chars: int = MAX_
 
 def parse_header(unverified_header: bytes, typ: str = "JWT") -> dict[str, Any]:
     """Parse a protected header and enforce the allowed algorithms and members."""
+    return dict(_checked_header(unverified_header, typ))
+
+
+@lru_cache(maxsize=256)
+def _checked_header(unverified_header: bytes, typ: str) -> dict[str, Any]:
+    # Cached: a verifier sees the same few headers (one per signing key) over and over.
     header = parse_json_object(unverified_header, "JWS header")
     named_keys = KEY_BEARING_MEMBERS & header.keys()
     if named_keys:

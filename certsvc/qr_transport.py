@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from certsvc import json_skeleton
@@ -186,7 +186,7 @@ def _epoch_of(value: bytes) -> bytes | None:
     if not _TIMESTAMP.fullmatch(value):
         return None
     try:
-        moment = datetime.strptime(value.decode(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value.decode())
     except ValueError:
         return None
     return str(int(moment.timestamp())).encode()

@@ -1,0 +1,130 @@
+"""Benchmark: QR sizes of the demo credential kinds and verification speed against baselines.
+
+Prints the QR version of each kind at ECC M and Q, then the median time to verify a
+co-signed credential from QR text divided by (a) two raw Ed25519 verifications,
+(b) the two signature checks plus claim checks done with jwcrypto, (c) the same with
+joserfc, all measured in this run. The last line is a JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from conftest import NOW, build_world  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+from joserfc import jws as joserfc_jws  # noqa: E402
+from joserfc.jwk import OKPKey  # noqa: E402
+from jwcrypto import jwk as jwcrypto_jwk  # noqa: E402
+from jwcrypto import jws as jwcrypto_jws  # noqa: E402
+
+from certsvc.b64 import b64url_decode  # noqa: E402
+from certsvc.qr_image import qr_version  # noqa: E402
+from certsvc.qr_transport import decode_qr_text  # noqa: E402
+from verifier.pipeline import verify  # noqa: E402
+
+ROUNDS = 15
+PER_ROUND = 200
+
+
+def median_seconds(fn: Callable[[], object]) -> float:
+    """Median over rounds of the mean time per call."""
+    for _ in range(PER_ROUND):
+        fn()
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(PER_ROUND):
+            fn()
+        samples.append((time.perf_counter() - start) / PER_ROUND)
+    return statistics.median(samples)
+
+
+def claim_checks(payload: dict, now: float) -> None:
+    """The claim checks a JOSE library leaves to its caller: dates, issuer and mirrored claims."""
+    if not payload["nbf"] <= now < payload["exp"]:
+        raise ValueError("not valid now")
+    if payload["iss"] != payload["issuer"] or payload["jti"] != payload["id"]:
+        raise ValueError("claims do not mirror the credential")
+
+
+def main() -> None:
+    # joserfc warns that the JOSE name "EdDSA" is deprecated by RFC 9864; our tokens still use it.
+    warnings.filterwarnings("ignore", module="joserfc")
+    world = build_world()
+    versions = {}
+    for kind in ("training", "prior_skills"):
+        text = world.qr_text(world.credential(kind))
+        versions[kind] = {"M": qr_version(text, "M"), "Q": qr_version(text, "Q"), "chars": len(text)}
+        print(f"{kind:13s} QR version at ECC M: {versions[kind]['M']:2d}, at ECC Q: {versions[kind]['Q']:2d}"
+              f" ({versions[kind]['chars']} characters)")
+
+    credential = world.credential("training")
+    qr_text = world.qr_text(credential)
+    compacts = credential.compacts()
+    provider_jwk = world.ph.provider.key.public.jwk
+    embassy_jwk = world.ph.embassy.key.public.jwk
+    now_ts = NOW.timestamp()
+    result = verify(qr_text, world.trust_lists, world.status_lists, NOW)
+    assert result.status.value == "recognized", result.to_dict()
+
+    ours = median_seconds(lambda: verify(qr_text, world.trust_lists, world.status_lists, NOW))
+
+    raw_keys = [ed25519.Ed25519PublicKey.from_public_bytes(b64url_decode(j["x"])) for j in (provider_jwk, embassy_jwk)]
+    raw_inputs = []
+    for compact in compacts:
+        header, payload, signature = compact.split(".")
+        raw_inputs.append((f"{header}.{payload}".encode(), b64url_decode(signature)))
+
+    def raw() -> None:
+        for key, (signing_input, signature) in zip(raw_keys, raw_inputs, strict=True):
+            key.verify(signature, signing_input)
+
+    jwc_keys = [jwcrypto_jwk.JWK(**j) for j in (provider_jwk, embassy_jwk)]
+
+    def with_jwcrypto() -> None:
+        # A verifier built on jwcrypto starts from the QR text too: same transport decode.
+        decoded = decode_qr_text(qr_text)
+        for key, compact in zip(jwc_keys, decoded.compacts(), strict=True):
+            token = jwcrypto_jws.JWS()
+            token.deserialize(compact)
+            token.verify(key, alg="EdDSA")
+        claim_checks(json.loads(token.payload), now_ts)
+
+    rfc_keys = [OKPKey.import_key(j) for j in (provider_jwk, embassy_jwk)]
+
+    def with_joserfc() -> None:
+        decoded = decode_qr_text(qr_text)
+        for key, compact in zip(rfc_keys, decoded.compacts(), strict=True):
+            obj = joserfc_jws.deserialize_compact(compact, key, algorithms=["EdDSA"])
+        claim_checks(json.loads(obj.payload), now_ts)
+
+    t_raw = median_seconds(raw)
+    t_jwcrypto = median_seconds(with_jwcrypto)
+    t_joserfc = median_seconds(with_joserfc)
+    print(f"ours (QR text -> verdict, all checks): {ours * 1e6:8.1f} us")
+    print(f"two raw Ed25519 verifications:         {t_raw * 1e6:8.1f} us")
+    print(f"jwcrypto, signatures + claim checks:   {t_jwcrypto * 1e6:8.1f} us")
+    print(f"joserfc, signatures + claim checks:    {t_joserfc * 1e6:8.1f} us")
+    figures = {
+        "qr_version_m": max(v["M"] for v in versions.values()),
+        "qr_version_q": max(v["Q"] for v in versions.values()),
+        "qr_version_m_training": versions["training"]["M"],
+        "qr_version_m_prior_skills": versions["prior_skills"]["M"],
+        "verify_vs_raw_ed25519": round(ours / t_raw, 3),
+        "verify_vs_jwcrypto": round(ours / t_jwcrypto, 3),
+        "verify_vs_joserfc": round(ours / t_joserfc, 3),
+        "verify_us": round(ours * 1e6, 1),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
