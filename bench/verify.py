@@ -18,17 +18,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from conftest import NOW, build_world  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
-from joserfc import jws as joserfc_jws  # noqa: E402
-from joserfc.jwk import OKPKey  # noqa: E402
-from jwcrypto import jwk as jwcrypto_jwk  # noqa: E402
-from jwcrypto import jws as jwcrypto_jws  # noqa: E402
+from conftest import NOW, build_world
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from joserfc import jws as joserfc_jws
+from joserfc.jwk import OKPKey
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jws as jwcrypto_jws
 
-from certsvc.b64 import b64url_decode  # noqa: E402
-from certsvc.qr_image import qr_version  # noqa: E402
-from certsvc.qr_transport import decode_qr_text  # noqa: E402
-from verifier.pipeline import verify  # noqa: E402
+from certsvc.b64 import b64url_decode
+from certsvc.qr_image import qr_version
+from certsvc.qr_transport import decode_qr_text
+from verifier.pipeline import verify
 
 ROUNDS = 15
 PER_ROUND = 200
@@ -63,8 +63,10 @@ def main() -> None:
     for kind in ("training", "prior_skills"):
         text = world.qr_text(world.credential(kind))
         versions[kind] = {"M": qr_version(text, "M"), "Q": qr_version(text, "Q"), "chars": len(text)}
-        print(f"{kind:13s} QR version at ECC M: {versions[kind]['M']:2d}, at ECC Q: {versions[kind]['Q']:2d}"
-              f" ({versions[kind]['chars']} characters)")
+        print(
+            f"{kind:13s} QR version at ECC M: {versions[kind]['M']:2d}, at ECC Q: {versions[kind]['Q']:2d}"
+            f" ({versions[kind]['chars']} characters)"
+        )
 
     credential = world.credential("training")
     qr_text = world.qr_text(credential)

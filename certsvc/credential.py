@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ ID_DOCUMENT_TYPE = "ext:idDocumentNumber"
 PRIOR_SKILLS_TYPE = "ext:RecognitionOfPriorLearning"
 TRAINING_TYPE = "Certificate"
 MAX_TEXT = 200
+#: 48 bits of salt: enough to make every credential's hash distinct.
+SALT_BYTES = 6
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 
 class Kind(StrEnum):
@@ -52,7 +56,7 @@ class Holder:
     @classmethod
     def create(cls, name: str, birth_date: date, nationality: str, id_number: str) -> Holder:
         """Build a holder, hashing ``id_number`` under a fresh salt."""
-        salt = secrets.token_urlsafe(6)
+        salt = secrets.token_urlsafe(SALT_BYTES)
         return cls(name, birth_date, nationality.upper(), hash_id_number(id_number, salt), salt)
 
 
@@ -188,9 +192,7 @@ def _subject(spec: CredentialSpec, subject_id: str) -> dict[str, Any]:
         "achievement": _achievement(spec),
     }
     if spec.assessment is not None:
-        subject["activityEndDate"] = _iso(
-            datetime.combine(spec.assessment.assessed_on, datetime.min.time(), UTC)
-        )
+        subject["activityEndDate"] = _iso(datetime.combine(spec.assessment.assessed_on, datetime.min.time(), UTC))
     return subject
 
 
@@ -239,9 +241,12 @@ def _check_spec(spec: CredentialSpec) -> None:
         raise CredentialDataError("a prior-skills credential needs an assessment", field="assessment")
     if spec.kind is Kind.TRAINING and spec.assessment is not None:
         raise CredentialDataError("a training credential has no prior-skills assessment")
+    if spec.valid_from.tzinfo is None or spec.valid_until.tzinfo is None:
+        # Checked before comparing them: naive and aware datetimes do not compare (TypeError).
+        raise CredentialDataError("timestamps must be timezone-aware", field="valid_from")
     if spec.valid_until <= spec.valid_from:
         raise CredentialDataError("validUntil must be after validFrom", field="valid_until")
-    if len(spec.holder.nationality) != 2 or not spec.holder.nationality.isalpha():
+    if not _COUNTRY_CODE.fullmatch(spec.holder.nationality):
         raise CredentialDataError("nationality must be an ISO 3166 alpha-2 code", field="nationality")
     if not 0 <= spec.status_idx < 2**32:
         raise CredentialDataError("status index out of range", field="status_idx")

@@ -36,9 +36,7 @@ def write_demo(out: Path, base: str, now: datetime) -> list[str]:
         anchor = {"uri": corridor.authority.kid_uri(base), "jwk": corridor.authority.key.public.jwk}
         (out / f"anchor-{corridor.origin.lower()}.json").write_text(json.dumps(anchor, indent=2) + "\n")
         status_path = out / f"status-{corridor.provider.slug}.jwt"
-        status_path.write_text(
-            signed_status_list(corridor, base, statuses[corridor.provider.slug], now) + "\n"
-        )
+        status_path.write_text(signed_status_list(corridor, base, statuses[corridor.provider.slug], now) + "\n")
         trust_args.append(f"--trust-list {trust_path}")
         status_args.append(f"--status-list {status_path}")
     commands = []
@@ -48,9 +46,7 @@ def write_demo(out: Path, base: str, now: datetime) -> list[str]:
         (out / f"{name}.png").write_bytes(render_png(qr_text))
         (out / f"{name}.svg").write_bytes(render_svg(qr_text))
         (out / f"{name}.credential.json").write_text(credential.to_json() + "\n")
-        commands.append(
-            f"certsvc verify {out / (name + '.png')} {' '.join(trust_args)} {' '.join(status_args)}"
-        )
+        commands.append(f"certsvc verify {out / (name + '.png')} {' '.join(trust_args)} {' '.join(status_args)}")
     return commands
 
 
@@ -64,9 +60,7 @@ def _samples(
         "prior-skills-cosigned-ph": issue(
             ph, base, sample_holder("PH"), care, 2, valid_from, assessment=sample_assessment()
         ),
-        "training-awaiting-cosign-ph": issue(
-            ph, base, sample_holder("PH"), cookery, 3, valid_from, cosign=False
-        ),
+        "training-awaiting-cosign-ph": issue(ph, base, sample_holder("PH"), cookery, 3, valid_from, cosign=False),
         "training-revoked-ph": issue(ph, base, sample_holder("PH"), welding, 4, valid_from),
         "training-cosigned-mm": issue(mm, base, sample_holder("MM"), mm.qualifications[0][0], 1, valid_from),
         "training-cosigned-sv": issue(sv, base, sample_holder("SV"), sv.qualifications[0][0], 1, valid_from),

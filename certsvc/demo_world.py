@@ -177,9 +177,7 @@ def trust_list_for(corridor: Corridor, base: str, issued_at: datetime, sequence:
             accreditations,
         )
 
-    accreditations = tuple(
-        Accreditation(q.id, EPOCH.date(), date(2030, 12, 31)) for q, _ in corridor.qualifications
-    )
+    accreditations = tuple(Accreditation(q.id, EPOCH.date(), date(2030, 12, 31)) for q, _ in corridor.qualifications)
     return TrustList(
         authority=org(corridor.authority),
         country=corridor.origin,
@@ -200,7 +198,7 @@ def signed_trust_list(corridor: Corridor, base: str, issued_at: datetime) -> str
 
 
 def status_uri(corridor: Corridor, base: str) -> str:
-    return f"{base}/status/{corridor.provider.slug}/1"
+    return f"{corridor.provider.org_id(base)}/status/1"
 
 
 def issue(

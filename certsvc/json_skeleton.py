@@ -62,7 +62,8 @@ def split(raw: bytes) -> tuple[bytes, list[bytes]]:
             end = _string_end(raw, i)
             content = raw[i + 1 : end]
             is_key = end + 1 < n and raw[end + 1] == _COLON
-            if is_key or content in VOCABULARY:
+            # An empty key stays a slot: kept as '""' it would read back as a string slot.
+            if (is_key and content) or content in VOCABULARY:
                 skeleton += raw[i : end + 1]
             else:
                 skeleton += STRING_SLOT

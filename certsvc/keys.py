@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import DisallowedAlgorithm, KeyMaterialError, WrongPassword
+from certsvc.errors import DisallowedAlgorithm, KeyMaterialError, Malformed, WrongPassword
 
 Algorithm = Literal["EdDSA", "ES256"]
 
@@ -52,7 +52,7 @@ class PublicKey:
             raise KeyMaterialError("a public JWK must not carry private key material")
         try:
             key = _public_key_from_jwk(unverified_jwk)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, Malformed) as exc:
             raise KeyMaterialError("unsupported or malformed JWK") from exc
         return cls(_public_jwk(key), key)
 
@@ -160,8 +160,6 @@ def _public_key_from_jwk(jwk: dict[str, Any]) -> ed25519.Ed25519PublicKey | ec.E
         x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
         if len(x) != _P256_COORD or len(y) != _P256_COORD:
             raise ValueError("bad P-256 coordinate length")
-        numbers = ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-        )
+        numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1())
         return numbers.public_key()
     raise ValueError("unsupported key type")

@@ -28,7 +28,28 @@ from certsvc.errors import UnsupportedQRVersion
 from certsvc.jws import header_bytes
 
 #: SHA-256 of each published dictionary; a mismatch means the file was edited.
-PUBLISHED = {1: "fa31b9af894be0f1421b7ca39a22399f1222488c5750c20b54143c343cef5e15"}
+PUBLISHED = {1: "f9485960db840dbe22e664772c01d86aea7812303c59d5c9d924e714448c715c"}
+
+#: Words that skill credentials and assessment summaries use often (TVET vocabulary).
+_VOCABULARY = b"""
+Assessed by practical test, portfolio, interview and third-party report; evidence seen: employer
+references, site photos, logbook, work samples, certificates, supervisor statement, observed on the job.
+Passed; competent; demonstrated; verified; years of experience; months; hours; domestic; industrial;
+Welding: shielded metal arc, gas metal arc, gas tungsten arc, flux cored, fillet and groove welds, plate
+and pipe, flat, horizontal, vertical and overhead positions, carbon steel, stainless steel, fabrication.
+Cookery, commercial cookery, food and beverage service, bread and pastry production, baking, kitchen
+hygiene and food safety, housekeeping, front office, hotel and restaurant services, barista, bartending.
+Caregiving, home-based personal care, elderly care, child care, nursing aide, bed bath, transfers,
+feeding, mobility, first aid, medication log, household services, cleaning, laundry, driving.
+Electrical installation and maintenance, electrician, electrical wiring, building wiring, motor control,
+plumbing, pipefitting, carpentry, masonry, tiling, plastering, painting, scaffolding, formwork, steel bar
+bending, rebar, concrete, heavy equipment operation, construction trade test, machining, CNC operation,
+automotive servicing, mechanic, refrigeration and air-conditioning, electronics, garment sewing,
+tailoring, agriculture, plantation, fishing, factory production, assembly, warehouse, logistics, security.
+Certificate, National Certificate, Skills Certificate, Skilled Worker, Trade Test, Level 1, Level 2,
+Level 3, Level 4, Construction, Manufacturing, Hospitality, Health and Social Care, Training Centre,
+Academy, Institute, College, Technical Education and Skills Development Authority, Embassy, Labour Office
+"""
 
 _SAMPLE_VALUES = [
     b"https://",
@@ -83,7 +104,7 @@ def build_dictionary() -> bytes:
     """Build a dictionary from the blank credential templates of both kinds and a header."""
     es256, _ = json_skeleton.split(header_bytes("ES256", "https://"))
     eddsa, _ = json_skeleton.split(header_bytes("EdDSA", "https://"))
-    parts = [b"\x00".join(_SAMPLE_VALUES), es256]
+    parts = [_VOCABULARY, b"\x00".join(_SAMPLE_VALUES), es256]
     # Each kind's whole body skeleton (two headers, then the payload) in the order the
     # transport writes it, so that the structure is one long match; the commonest last.
     for kind in (Kind.PRIOR_SKILLS, Kind.TRAINING):

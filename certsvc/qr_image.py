@@ -109,9 +109,7 @@ def render_svg(qr_text: str, ecc: str = "M") -> bytes:
     return buffer.getvalue()
 
 
-def decode_image(
-    unverified_image: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS
-) -> str:
+def decode_image(unverified_image: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS) -> str:
     """Return the text of the first QR code found in a PNG or JPEG image."""
     if len(unverified_image) > max_bytes:
         raise ImageTooLarge("image file is too large", max_bytes=max_bytes)

@@ -2,8 +2,8 @@
 
 Layout of the bytes carried as decimal digits (see docs/format.md)::
 
-    version (1) | n signatures (1) | n x (length (1) | signature) |
-    m digests (1) | m x 32 digest bytes |
+    version (1) | n signatures (1) | side length (1) | n x 64 signature bytes |
+    side channel (digests and dates as bytes, see qr_values) |
     raw DEFLATE, preset dictionary = dictionary(version) + 0x00 + verifier origin, of:
         n x (header skeleton | 0x0A) | payload skeleton | 0x00 | values joined by 0x00
 
@@ -18,7 +18,7 @@ import zlib
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from certsvc import json_skeleton
+from certsvc import json_skeleton, qr_values
 from certsvc.cosigned import MAX_SIGNATURES, CoSignedCredential, Signature
 from certsvc.errors import InputTooLarge, QRDecodeError
 from certsvc.qr_dictionary import dictionary
@@ -29,9 +29,11 @@ MAX_DIGITS = 7089
 MAX_TEXT_CHARS = MAX_DIGITS + 2048
 #: Upper bound of the inflated data, far above any real credential: no decompression bombs.
 MAX_INFLATED = 16 * 1024
-MAX_DIGESTS = 4
-_DIGEST_VALUE = re.compile(rb"sha256\$([0-9a-f]{64})")
-_DIGEST_MARK = b"\x01"
+MAX_SIDE_BYTES = 255
+#: EdDSA (Ed25519) and ES256 (P-256, R||S) signatures are both 64 bytes.
+SIGNATURE_BYTES = 64
+#: zlib's strategies each win on some inputs; any raw DEFLATE stream decodes the same way.
+_STRATEGIES = (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED, zlib.Z_FIXED)
 _REPEAT_MARK = b"\x02"
 _EPOCH_MARK = b"\x03"
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -46,7 +48,7 @@ def encode_qr_text(credential: CoSignedCredential, verifier_url: str) -> str:
     data = encode_bytes(credential, _origin(prefix))
     if decode_bytes(data, _origin(prefix)) != credential:
         raise QRDecodeError("this credential cannot be carried losslessly in a QR code")
-    return f"{prefix}#{int.from_bytes(data, 'big')}"
+    return f"{prefix}#{_int_to_digits(int.from_bytes(data, 'big'))}"
 
 
 def decode_qr_text(unverified_text: str) -> CoSignedCredential:
@@ -61,29 +63,54 @@ def decode_qr_text(unverified_text: str) -> CoSignedCredential:
         raise QRDecodeError("the part after '#' must be decimal digits")
     if len(digits) > MAX_DIGITS:
         raise InputTooLarge("too many digits for a QR code", limit=MAX_DIGITS)
-    number = int(digits)
+    number = _digits_to_int(digits)
     return decode_bytes(number.to_bytes((number.bit_length() + 7) // 8, "big"), _origin(prefix))
+
+
+#: Decimal digits converted at a time: Python refuses int/str conversions of more than
+#: ``sys.get_int_max_str_digits()`` digits (4300 by default, at least 640), and a QR holds 7089.
+_DIGIT_CHUNK = 600
+
+
+def _digits_to_int(digits: str) -> int:
+    number = 0
+    for start in range(0, len(digits), _DIGIT_CHUNK):
+        chunk = digits[start : start + _DIGIT_CHUNK]
+        number = number * 10 ** len(chunk) + int(chunk)
+    return number
+
+
+def _int_to_digits(number: int) -> str:
+    chunks = []
+    while number >= 10**_DIGIT_CHUNK:
+        number, low = divmod(number, 10**_DIGIT_CHUNK)
+        chunks.append(f"{low:0{_DIGIT_CHUNK}d}")
+    return str(number) + "".join(reversed(chunks))
 
 
 def encode_bytes(credential: CoSignedCredential, origin: str) -> bytes:
     """Pack a credential into the transport bytes for ``origin``."""
     sigs = credential.signatures
-    if not 1 <= len(sigs) <= MAX_SIGNATURES or any(len(s.value) > 255 for s in sigs):
-        raise QRDecodeError("a QR credential has one or two signatures of at most 255 bytes")
+    if not 1 <= len(sigs) <= MAX_SIGNATURES or any(len(s.value) != SIGNATURE_BYTES for s in sigs):
+        raise QRDecodeError("a QR credential has one or two 64-byte (EdDSA or ES256) signatures")
     skeletons, values = [], []
     for part in (*(s.protected for s in sigs), credential.payload):
         skeleton, part_values = json_skeleton.split(part)
         skeletons.append(skeleton)
         values += part_values
-    digests, values = _extract_digests(values)
     values = _reference_repeats(values)
+    values, side = qr_values.extract(values)
+    if len(side) > MAX_SIDE_BYTES:
+        raise QRDecodeError("too many binary values for a QR code")
     body = _PART_SEPARATOR.join(skeletons) + _SEPARATOR + _SEPARATOR.join(values)
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=_zdict(origin))
-    packed = bytearray([FORMAT_VERSION, len(sigs)])
-    for sig in sigs:
-        packed += bytes([len(sig.value)]) + sig.value
-    packed += bytes([len(digests)]) + b"".join(digests)
-    return bytes(packed) + compressor.compress(bytes(body)) + compressor.flush()
+    compressed = min((_deflate(bytes(body), origin, strategy) for strategy in _STRATEGIES), key=len)
+    packed = bytes([FORMAT_VERSION, len(sigs), len(side)]) + b"".join(s.value for s in sigs) + side
+    return packed + compressed
+
+
+def _deflate(body: bytes, origin: str, strategy: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9, strategy, zdict=_zdict(origin))
+    return compressor.compress(body) + compressor.flush()
 
 
 def decode_bytes(unverified: bytes, origin: str) -> CoSignedCredential:
@@ -92,53 +119,22 @@ def decode_bytes(unverified: bytes, origin: str) -> CoSignedCredential:
     version = reader.byte()
     if version != FORMAT_VERSION:
         dictionary(version)  # raises UnsupportedQRVersion for unknown versions
-    count = reader.byte()
+    count, side_length = reader.byte(), reader.byte()
     if not 1 <= count <= MAX_SIGNATURES:
         raise QRDecodeError("the QR data must hold one or two signatures")
-    sig_values = [reader.take(reader.byte()) for _ in range(count)]
-    n_digests = reader.byte()
-    if n_digests > MAX_DIGESTS:
-        raise QRDecodeError("too many digests in the QR data")
-    digests = [reader.take(32) for _ in range(n_digests)]
+    sig_values = [reader.take(SIGNATURE_BYTES) for _ in range(count)]
+    side = reader.take(side_length)
     body = _inflate(reader.rest(), _zdict(origin, version))
     skeletons, _, joined = body.partition(_SEPARATOR)
     parts = skeletons.split(_PART_SEPARATOR)
     if len(parts) != count + 1:
         raise QRDecodeError("the QR data does not hold one header per signature and a payload")
-    values = _resolve_repeats(joined.split(_SEPARATOR) if joined else [])
-    values = iter(_restore_digests(values, digests))
+    restored = qr_values.restore(joined.split(_SEPARATOR) if joined else [], side)
+    values = iter(_resolve_repeats(restored))
     rebuilt = [json_skeleton.join(p, values, final=False) for p in parts]
     if next(values, None) is not None:
         raise QRDecodeError("the QR data has more values than its template needs")
     return CoSignedCredential(rebuilt[-1], tuple(map(Signature, rebuilt[:-1], sig_values)))
-
-
-def _extract_digests(values: list[bytes]) -> tuple[list[bytes], list[bytes]]:
-    digests: list[bytes] = []
-    kept = []
-    for value in values:
-        match = _DIGEST_VALUE.fullmatch(value)
-        if match and len(digests) < MAX_DIGESTS:
-            digests.append(bytes.fromhex(match.group(1).decode()))
-            kept.append(_DIGEST_MARK)
-        else:
-            kept.append(value)
-    return digests, kept
-
-
-def _restore_digests(values: list[bytes], digests: list[bytes]) -> list[bytes]:
-    pending = iter(digests)
-    restored = []
-    for value in values:
-        if value == _DIGEST_MARK:
-            digest = next(pending, None)
-            if digest is None:
-                raise QRDecodeError("the QR data refers to a digest it does not hold")
-            value = b"sha256$" + digest.hex().encode()
-        restored.append(value)
-    if next(pending, None) is not None:
-        raise QRDecodeError("the QR data holds an unused digest")
-    return restored
 
 
 def _reference_repeats(values: list[bytes]) -> list[bytes]:

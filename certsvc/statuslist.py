@@ -86,9 +86,7 @@ class StatusList:
     def set(self, idx: int, value: int) -> None:
         """Set the status at ``idx`` to ``value``."""
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= self._mask:
-            raise StatusListError(
-                f"status {value!r} does not fit in {self.bits} bits", reason="value", bits=self.bits
-            )
+            raise StatusListError(f"status {value!r} does not fit in {self.bits} bits", reason="value", bits=self.bits)
         byte, shift = self._locate(idx)
         self._data[byte] = (self._data[byte] & ~(self._mask << shift)) | (value << shift)
 
@@ -153,9 +151,7 @@ class VerifiedStatusList:
         """Return the status a credential references, checking it names this list."""
         # The draft (Section 8.3) requires the reference's uri to equal the token's sub.
         if uri != self.uri:
-            raise StatusListError(
-                "the credential references another status list", reason="uri_mismatch", uri=uri
-            )
+            raise StatusListError("the credential references another status list", reason="uri_mismatch", uri=uri)
         return self.status_list.get(idx)
 
 
@@ -198,9 +194,7 @@ def parse_status_list_token(
     claims = parse_json_object(jws.payload, "status list token payload")
     expires_at = _optional_date(claims, "exp")
     if expires_at is not None and now >= expires_at:
-        raise StatusListError(
-            "the status list token has expired", reason="expired", exp=expires_at.isoformat()
-        )
+        raise StatusListError("the status list token has expired", reason="expired", exp=expires_at.isoformat())
     # Decode only after the cheap checks, so an unsigned or stale list costs no inflation.
     return VerifiedStatusList(
         uri=_required_str(claims, "sub"),

@@ -108,8 +108,12 @@ class TrustList:
     ttl: int
     organisations: tuple[Organisation, ...]
     equivalences: tuple[Equivalence, ...]
-    _keys: dict[str, tuple[Organisation, TrustedKey]] = field(default_factory=dict, repr=False)
-    _equivalences: dict[str, Equivalence] = field(default_factory=dict, repr=False)
+    # Indexes built from the fields above; not constructor arguments, so that
+    # ``dataclasses.replace`` builds fresh ones instead of sharing (and extending) the old.
+    _keys: dict[str, tuple[Organisation, TrustedKey]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _equivalences: dict[str, Equivalence] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for org in (self.authority, *self.organisations):
@@ -265,9 +269,7 @@ def _accreditation_from_json(data: dict[str, Any]) -> Accreditation:
         qualification=str(data["qualification"]),
         valid_from=date.fromisoformat(data["from"]),
         valid_until=date.fromisoformat(data["until"]) if data.get("until") else None,
-        suspended_since=(
-            date.fromisoformat(data["suspended_since"]) if data.get("suspended_since") else None
-        ),
+        suspended_since=(date.fromisoformat(data["suspended_since"]) if data.get("suspended_since") else None),
     )
 
 

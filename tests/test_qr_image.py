@@ -60,12 +60,7 @@ def _png_header_only(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grayscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0"))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
 
 
 # --- segments and versions ---
@@ -194,9 +189,7 @@ def test_decodes_low_quality_jpeg(text):
 
 @TEXTS
 def test_decodes_phone_photo_like_image(text):
-    image = _rendered(text, box_size=6).rotate(
-        10, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255
-    )
+    image = _rendered(text, box_size=6).rotate(10, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     image = image.filter(ImageFilter.GaussianBlur(1))
     image = ImageEnhance.Contrast(image).enhance(0.6)  # grey paper, weak light
     assert decode_image(_jpeg(image, quality=70)) == text

@@ -97,9 +97,7 @@ def test_draft_lst_decodes_to_draft_statuses(example: dict[str, Any]) -> None:
     statuses = example["statuses"]
     assert [decoded.get(i) for i in range(len(statuses))] == statuses
     # The byte array rounds up to whole bytes; the padding entries read as VALID.
-    assert [decoded.get(i) for i in range(len(statuses), decoded.size)] == [0] * (
-        decoded.size - len(statuses)
-    )
+    assert [decoded.get(i) for i in range(len(statuses), decoded.size)] == [0] * (decoded.size - len(statuses))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{e['bits']}-bit")

@@ -9,7 +9,9 @@ from certsvc.errors import InputTooLarge, Malformed
 from certsvc.qr_transport import MAX_TEXT_CHARS, decode_qr_text
 
 MAX_INPUT_CHARS = 128 * 1024
-_QR_TEXT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S*#[0-9]+$")
+# Any URL with a fragment is QR text (a JWS or credential file never holds "://" and "#"),
+# so that damaged digits get the QR decoder's reason rather than a JWS parse error.
+_QR_TEXT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S*#\S*$")
 
 
 def read_credential(unverified_input: str) -> CoSignedCredential:

@@ -37,11 +37,12 @@ def load_documents(
     """Verify and load trust lists (against anchors, if any) and the status lists their providers signed."""
     anchors = {}
     for name in anchor_files:
-        entry = json.loads(_read_bounded(Path(name)))
-        anchors[entry["uri"]] = PublicKey.from_jwk(entry["jwk"])
-    trust_lists = [
-        parse_trust_list(_read_bounded(Path(n)).decode().strip(), anchors or None) for n in trust_files
-    ]
+        try:
+            entry = json.loads(_read_bounded(Path(name)))
+            anchors[entry["uri"]] = PublicKey.from_jwk(entry["jwk"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Malformed(f"{name} is not an anchor file holding {{uri, jwk}}") from exc
+    trust_lists = [parse_trust_list(_read_text(Path(n)), anchors or None) for n in trust_files]
 
     def key_lookup(kid: str) -> PublicKey | None:
         for trust_list in trust_lists:
@@ -52,7 +53,7 @@ def load_documents(
 
     status_lists = {}
     for name in status_files:
-        token = _read_bounded(Path(name)).decode().strip()
+        token = _read_text(Path(name))
         try:
             verified = parse_status_list_token(token, key_lookup, now)
         except UnknownKey as exc:
@@ -65,3 +66,10 @@ def _read_bounded(path: Path) -> bytes:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputTooLarge(f"{path} is larger than {MAX_FILE_BYTES} bytes", limit=MAX_FILE_BYTES)
     return path.read_bytes()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return _read_bounded(path).decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise Malformed(f"{path} is not a text file") from exc

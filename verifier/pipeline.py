@@ -81,6 +81,8 @@ def verify(
 def _reason_for(exc: CertsvcError) -> Reason:
     if exc.data.get("reason") == "payload_mismatch":
         return Reason.PAYLOAD_MISMATCH
+    if exc.data.get("reason") == "claims":
+        return Reason.CLAIMS_INVALID
     return _ERROR_REASONS.get(exc.code, Reason.MALFORMED)
 
 
@@ -89,9 +91,7 @@ def _read_claims(payload_bytes: bytes) -> _Claims:
     try:
         return _claims_from(payload)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise Malformed(
-            f"the credential's claims are incomplete or inconsistent ({exc})", reason="claims"
-        ) from exc
+        raise Malformed(f"the credential's claims are incomplete or inconsistent ({exc})", reason="claims") from exc
 
 
 def _claims_from(payload: dict[str, Any]) -> _Claims:
@@ -181,9 +181,7 @@ def _check_key_at_issue(result: VerificationResult, key: TrustedKey, claims: _Cl
         result.passed("provider_key", "The provider's key was valid on the issue date.")
 
 
-def _signature_ok(
-    credential: CoSignedCredential, index: int, header: dict[str, Any], key: TrustedKey
-) -> bool:
+def _signature_ok(credential: CoSignedCredential, index: int, header: dict[str, Any], key: TrustedKey) -> bool:
     sig = credential.signatures[index]
     signing_input = f"{b64url_encode(sig.protected)}.{credential.payload_b64}".encode("ascii")
     try:
@@ -195,9 +193,7 @@ def _signature_ok(
 def _check_accreditation(result: VerificationResult, provider: Organisation, claims: _Claims) -> None:
     day = claims.issued_at.date()
     if provider.accredited_for(claims.qualification, day):
-        result.passed(
-            "accreditation", f"{provider.name} was accredited for this qualification on {day.isoformat()}."
-        )
+        result.passed("accreditation", f"{provider.name} was accredited for this qualification on {day.isoformat()}.")
     else:
         result.failed(
             "accreditation",
@@ -208,9 +204,7 @@ def _check_accreditation(result: VerificationResult, provider: Organisation, cla
 
 def _check_dates(result: VerificationResult, claims: _Claims, now: datetime) -> None:
     if now < claims.issued_at:
-        result.failed(
-            "validity", Reason.NOT_YET_VALID, f"Not valid before {claims.issued_at.date().isoformat()}."
-        )
+        result.failed("validity", Reason.NOT_YET_VALID, f"Not valid before {claims.issued_at.date().isoformat()}.")
     elif claims.expires_at is not None and now >= claims.expires_at:
         result.failed("validity", Reason.EXPIRED, f"Expired on {claims.expires_at.date().isoformat()}.")
     else:
@@ -218,12 +212,12 @@ def _check_dates(result: VerificationResult, claims: _Claims, now: datetime) -> 
         result.passed("validity", f"Valid from {claims.issued_at.date().isoformat()}{until}.")
 
 
-def _check_status(
-    result: VerificationResult, claims: _Claims, status_lists: Mapping[str, VerifiedStatusList]
-) -> bool:
+def _check_status(result: VerificationResult, claims: _Claims, status_lists: Mapping[str, VerifiedStatusList]) -> bool:
     """Check revocation and suspension; return whether the co-signature was withdrawn."""
-    reference = claims.payload.get("status", {}).get("status_list", {})
-    uri, idx = reference.get("uri"), reference.get("idx")
+    # The payload is not yet known to be authentic here: any member may have any JSON type.
+    status = claims.payload.get("status")
+    reference = status.get("status_list") if isinstance(status, dict) else None
+    uri, idx = (reference.get("uri"), reference.get("idx")) if isinstance(reference, dict) else (None, None)
     status_list = status_lists.get(uri) if isinstance(uri, str) else None
     if status_list is None or not isinstance(idx, int) or isinstance(idx, bool):
         result.failed("status", Reason.STATUS_UNKNOWN, "The revocation status could not be checked.")
@@ -268,9 +262,7 @@ def _check_cosignature(
         return
     org, key = found
     if not _signature_ok(credential, 1, headers[1], key):
-        result.failed(
-            "cosignature", Reason.COSIGNATURE_BAD, "The co-signature does not match this credential."
-        )
+        result.failed("cosignature", Reason.COSIGNATURE_BAD, "The co-signature does not match this credential.")
     elif key.compromised_before(now):
         result.failed(
             "cosignature",
@@ -284,9 +276,7 @@ def _check_cosignature(
             f"Co-signed by {org.name}, which is not an embassy of the holder's country.",
         )
     elif withdrawn:
-        result.failed(
-            "cosignature", Reason.COSIGNATURE_WITHDRAWN, f"{org.name} has withdrawn its co-signature."
-        )
+        result.failed("cosignature", Reason.COSIGNATURE_WITHDRAWN, f"{org.name} has withdrawn its co-signature.")
     else:
         result.passed("cosignature", f"Co-signed by {org.name}.")
         result.summary["cosigner"] = {"id": org.id, "name": org.name}
