@@ -30,21 +30,27 @@ from certsvc.qr_image import qr_version
 from certsvc.qr_transport import decode_qr_text
 from verifier.pipeline import verify
 
-ROUNDS = 15
-PER_ROUND = 200
+ROUNDS = 31
+PER_ROUND = 100
 
 
-def median_seconds(fn: Callable[[], object]) -> float:
-    """Median over rounds of the mean time per call."""
-    for _ in range(PER_ROUND):
-        fn()
-    samples = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
+def interleaved_medians(candidates: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median seconds per call of each candidate, timed in alternating rounds.
+
+    Alternating rounds give every candidate the same share of whatever else the machine
+    is doing, so the ratios stay meaningful on a busy machine.
+    """
+    for fn in candidates.values():
         for _ in range(PER_ROUND):
             fn()
-        samples.append((time.perf_counter() - start) / PER_ROUND)
-    return statistics.median(samples)
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(ROUNDS):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            for _ in range(PER_ROUND):
+                fn()
+            samples[name].append((time.perf_counter() - start) / PER_ROUND)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def claim_checks(payload: dict, now: float) -> None:
@@ -77,8 +83,6 @@ def main() -> None:
     result = verify(qr_text, world.trust_lists, world.status_lists, NOW)
     assert result.status.value == "recognized", result.to_dict()
 
-    ours = median_seconds(lambda: verify(qr_text, world.trust_lists, world.status_lists, NOW))
-
     raw_keys = [ed25519.Ed25519PublicKey.from_public_bytes(b64url_decode(j["x"])) for j in (provider_jwk, embassy_jwk)]
     raw_inputs = []
     for compact in compacts:
@@ -108,9 +112,15 @@ def main() -> None:
             obj = joserfc_jws.deserialize_compact(compact, key, algorithms=["EdDSA"])
         claim_checks(json.loads(obj.payload), now_ts)
 
-    t_raw = median_seconds(raw)
-    t_jwcrypto = median_seconds(with_jwcrypto)
-    t_joserfc = median_seconds(with_joserfc)
+    medians = interleaved_medians(
+        {
+            "ours": lambda: verify(qr_text, world.trust_lists, world.status_lists, NOW),
+            "raw": raw,
+            "jwcrypto": with_jwcrypto,
+            "joserfc": with_joserfc,
+        }
+    )
+    ours, t_raw, t_jwcrypto, t_joserfc = (medians[k] for k in ("ours", "raw", "jwcrypto", "joserfc"))
     print(f"ours (QR text -> verdict, all checks): {ours * 1e6:8.1f} us")
     print(f"two raw Ed25519 verifications:         {t_raw * 1e6:8.1f} us")
     print(f"jwcrypto, signatures + claim checks:   {t_jwcrypto * 1e6:8.1f} us")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from certsvc.audit_cli import audit_group
+from certsvc.db_cli import db
 from certsvc.errors import CertsvcError
 
 EXIT_CODES = {"recognized": 0, "authentic": 3, "invalid": 4}
@@ -104,3 +106,7 @@ def demo(out_dir: str, base_url: str) -> None:
     click.echo(f"Demo written to {out_dir}/. Check the credentials with:\n")
     for command in commands:
         click.echo("  " + command)
+
+
+main.add_command(db)
+main.add_command(audit_group)

@@ -36,6 +36,7 @@ SIGNATURE_BYTES = 64
 _STRATEGIES = (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED, zlib.Z_FIXED)
 _REPEAT_MARK = b"\x02"
 _EPOCH_MARK = b"\x03"
+_REFERENCE_BYTES = (_REPEAT_MARK[0], _EPOCH_MARK[0])
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _SEPARATOR = b"\x00"
 #: Compact JSON never holds a raw newline, so it can separate the skeletons.
@@ -69,10 +70,14 @@ def decode_qr_text(unverified_text: str) -> CoSignedCredential:
 
 #: Decimal digits converted at a time: Python refuses int/str conversions of more than
 #: ``sys.get_int_max_str_digits()`` digits (4300 by default, at least 640), and a QR holds 7089.
+#: Python converts up to 4300 digits in one call (its guard against quadratic time).
+_FAST_DIGITS = 4000
 _DIGIT_CHUNK = 600
 
 
 def _digits_to_int(digits: str) -> int:
+    if len(digits) <= _FAST_DIGITS:
+        return int(digits)
     number = 0
     for start in range(0, len(digits), _DIGIT_CHUNK):
         chunk = digits[start : start + _DIGIT_CHUNK]
@@ -163,7 +168,7 @@ def _reference_repeats(values: list[bytes]) -> list[bytes]:
 def _resolve_repeats(values: list[bytes]) -> list[bytes]:
     resolved: list[bytes] = []
     for value in values:
-        if len(value) == 2 and value[:1] in (_REPEAT_MARK, _EPOCH_MARK):
+        if len(value) == 2 and value[0] in _REFERENCE_BYTES:
             if value[1] >= len(resolved):
                 raise QRDecodeError("the QR data refers to a value that comes later")
             earlier = resolved[value[1]]

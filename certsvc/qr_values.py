@@ -90,7 +90,7 @@ def restore(values: list[bytes], unverified_side: bytes) -> list[bytes]:
     restored = []
     position = 0
     for value in values:
-        codec = _BY_MARKER.get(value)
+        codec = _BY_MARKER.get(value) if len(value) == 1 else None
         if codec is not None:
             raw = unverified_side[position : position + codec.size]
             if len(raw) != codec.size:

@@ -1,0 +1,147 @@
+"""Who is asking: the principal from a session cookie or a bearer token, CSRF, and role checks for views."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
+
+from argon2 import PasswordHasher
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import CSRFProtect
+
+from certsvc import accounts, api_tokens, db
+from certsvc.accounts import NotAuthenticated, Principal
+from certsvc.models import OrgKind, Role, User
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+csrf = CSRFProtect()
+HASHER_EXTENSION = "certsvc.password_hasher"
+SESSION_USER = "user_id"
+SESSION_FINGERPRINT = "pw"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Set up CSRF (checked for every cookie-authenticated write), principal loading and headers."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    app.extensions[HASHER_EXTENSION] = accounts.make_password_hasher(
+        app.config["PASSWORD_HASH_TIME_COST"],
+        app.config["PASSWORD_HASH_MEMORY_KIB"],
+        app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+    app.before_request(_load_principal)
+    app.after_request(_security_headers)
+    app.context_processor(lambda: {"principal": current_principal()})
+
+
+def password_hasher() -> PasswordHasher:
+    """Return the app's configured argon2id hasher."""
+    hasher: PasswordHasher = current_app.extensions[HASHER_EXTENSION]
+    return hasher
+
+
+def current_principal() -> Principal | None:
+    """Return who makes this request (session user or API token), or None."""
+    principal: Principal | None = g.get("principal")
+    return principal
+
+
+def require_principal() -> Principal:
+    """Return the current principal or raise NotAuthenticated."""
+    principal = current_principal()
+    if principal is None:
+        raise NotAuthenticated("sign in or send an API token")
+    return principal
+
+
+def require_org_role(
+    *roles: Role | str, kinds: Iterable[OrgKind | str] = ()
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a view: the caller must be signed in with one of ``roles`` in an org of one of ``kinds``."""
+    wanted_kinds = tuple(kinds)
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            accounts.check_role(require_principal(), roles, wanted_kinds)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def public(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a read-only view as public: no session or token is looked at, so no cookie is set or varied on."""
+    view.certsvc_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def log_in(user: User) -> None:
+    """Start a fresh session for ``user`` (the old session's data, CSRF token included, is dropped)."""
+    session.clear()
+    session.permanent = True
+    session[SESSION_USER] = user.id
+    session[SESSION_FINGERPRINT] = _fingerprint(user)
+
+
+def log_out() -> None:
+    """End the session."""
+    session.clear()
+
+
+def _load_principal() -> None:
+    if request.routing_exception is not None:
+        g.principal = None  # let the 404 or 405 through rather than a CSRF or token error
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "certsvc_public", False) and request.method in ("GET", "HEAD", "OPTIONS"):
+        g.principal = None
+        return
+    authorization = request.headers.get("Authorization")
+    if authorization is not None:
+        # Bearer requests carry no cookie credentials, so they need no CSRF token.
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise api_tokens.InvalidToken("use Authorization: Bearer <token>")
+        db_session = db.get_session()
+        g.principal = api_tokens.principal_for_token(db_session, secret.strip())
+        db_session.commit()  # keep last_used_at even when the request only reads
+        return
+    csrf.protect()
+    g.principal = _principal_from_session()
+
+
+def _principal_from_session() -> Principal | None:
+    user_id = session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    user = db.get_session().get(User, user_id)
+    # A deactivated user or a changed password ends existing sessions.
+    if user is None or not user.active or session.get(SESSION_FINGERPRINT) != _fingerprint(user):
+        session.clear()
+        return None
+    return Principal(user=user, org=user.org, via="session")
+
+
+def _fingerprint(user: User) -> str:
+    # The cookie is signed, not encrypted: carry a digest of the hash, not the hash.
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+
+
+def _security_headers(response: Any) -> Any:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    policy = current_app.config.get("CONTENT_SECURITY_POLICY")
+    if policy:
+        response.headers.setdefault("Content-Security-Policy", policy)
+    return response

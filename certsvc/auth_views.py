@@ -1,0 +1,161 @@
+"""Login, logout, the account page, API tokens and (for admins) the organisation's users."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from certsvc import accounts, api_tokens, db
+from certsvc.access import log_in, log_out, password_hasher, require_org_role, require_principal
+from certsvc.accounts import AccountError, InvalidLogin, LoginThrottled, ThrottlePolicy
+from certsvc.errors_web import wants_json
+from certsvc.models import Role, User
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=accounts.MAX_EMAIL)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=accounts.MAX_PASSWORD)])
+    next = HiddenField()
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[InputRequired(), Length(max=api_tokens.MAX_NAME)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=accounts.MAX_EMAIL)])
+    role = SelectField("Role", choices=[role.value for role in Role])
+    password = PasswordField(
+        "Initial password", validators=[InputRequired(), Length(accounts.MIN_PASSWORD, accounts.MAX_PASSWORD)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: carries only the CSRF token."""
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Show the login form; on a correct email and password start a session."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    session = db.get_session()
+    try:
+        user = accounts.authenticate(
+            session,
+            form.email.data or "",
+            form.password.data or "",
+            address=request.remote_addr or "unknown",
+            hasher=password_hasher(),
+            policy=_throttle_policy(),
+        )
+    except InvalidLogin as exc:
+        session.commit()  # the failure counts and is audited although the login did not happen
+        return render_template("auth/login.html", form=form, error=exc.message), 200
+    except LoginThrottled as exc:
+        headers = {"Retry-After": str(exc.data["retry_after"])}
+        return render_template("auth/login.html", form=form, error=exc.message), 429, headers
+    session.commit()
+    log_in(user)
+    return redirect(_safe_next(form.next.data) or url_for("auth.account"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session (POST with a CSRF token, so another site cannot log you out)."""
+    log_out()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@require_org_role()
+def account() -> ResponseReturnValue:
+    """Show who is signed in; API clients get the same as JSON."""
+    principal = require_principal()
+    me = {
+        "email": principal.user.email,
+        "role": principal.role.value,
+        "org": {"slug": principal.org.slug, "name": principal.org.name, "kind": principal.org.kind.value},
+        "via": principal.via,
+    }
+    if wants_json():
+        return jsonify(me)
+    return render_template("auth/account.html", me=me)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@require_org_role()
+def tokens() -> ResponseReturnValue:
+    """List API tokens and create one; a new token's secret is shown once, on this response only."""
+    principal, session, form = require_principal(), db.get_session(), TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = api_tokens.create_token(session, principal.user, form.name.data or "", actor=principal.actor)
+        session.commit()
+        form = TokenForm(formdata=None)
+    listed = api_tokens.list_tokens(session, principal)
+    page = render_template("auth/tokens.html", form=form, tokens=listed, new_token=new_token, revoke_form=ActionForm())
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@require_org_role()
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke an API token."""
+    session = db.get_session()
+    record = api_tokens.revoke_token(session, require_principal(), token_id)
+    session.commit()
+    flash(f"Token {record.prefix}… revoked.")
+    return redirect(url_for("auth.tokens"))
+
+
+@bp.route("/account/users", methods=["GET", "POST"])
+@require_org_role(Role.ADMIN)
+def users() -> ResponseReturnValue:
+    """List the organisation's users and add one (admins only)."""
+    principal, session, form = require_principal(), db.get_session(), UserForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            accounts.create_user(
+                session,
+                principal.org,
+                email=form.email.data or "",
+                password=form.password.data or "",
+                role=form.role.data or Role.VIEWER,
+                hasher=password_hasher(),
+                actor=principal.actor,
+            )
+        except AccountError as exc:
+            session.rollback()
+            error, status = exc.message, exc.http_status
+        else:
+            session.commit()
+            flash(f"User {form.email.data} added.")
+            return redirect(url_for("auth.users"))
+    members = session.scalars(select(User).where(User.org_id == principal.org.id).order_by(User.email))
+    return render_template("auth/users.html", form=form, users=list(members), error=error), status
+
+
+def _throttle_policy() -> ThrottlePolicy:
+    config = current_app.config
+    return ThrottlePolicy(config["LOGIN_MAX_FAILURES"], timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Return ``target`` only if it is a path on this site (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

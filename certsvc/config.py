@@ -1,0 +1,133 @@
+"""Settings: defaults, then ``instance/config.py``, then ``CERTSVC_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Config, Flask, current_app, has_app_context
+
+from certsvc.errors import CertsvcError
+
+ENV_PREFIX = "CERTSVC"
+INSTANCE_FILE = "config.py"
+SQLITE_FILE = "certsvc.sqlite3"
+MIN_SECRET_CHARS = 32
+GENERATE_HINT = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+DEFAULTS: dict[str, Any] = {
+    # Public base URL: key ids, status list and trust list URIs are built from it.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # None means SQLite in the instance folder; a postgresql:// URL selects PostgreSQL.
+    "DATABASE_URL": None,
+    # Deliberately no default: start-up fails without them (see require_secrets).
+    "SECRET_KEY": None,
+    "KEY_ENCRYPTION_KEY": None,
+    "SIGNING_ALG": "EdDSA",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # A session ends 8 hours after login however active it is; not refreshing also
+    # keeps Set-Cookie off responses that do not touch the session.
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    "SESSION_REFRESH_EACH_REQUEST": False,
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    # CSRF tokens live as long as the session instead of expiring after an hour.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_KIB": 64 * 1024,
+    "PASSWORD_HASH_PARALLELISM": 4,
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    # Number of trusted reverse proxies in front of the app (0: use the socket address).
+    "PROXY_COUNT": 0,
+}
+
+
+class ConfigError(CertsvcError):
+    """The service cannot start with the configuration it was given."""
+
+    code = "config_error"
+
+
+def instance_path() -> str:
+    """Return the instance folder: ``CERTSVC_INSTANCE_PATH``, else where Flask puts it for ``certsvc``."""
+    configured = os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
+    if configured:
+        return os.path.abspath(configured)
+    # ``instance/`` beside the package in a checkout, ``<prefix>/var/certsvc-instance`` when installed.
+    return Flask("certsvc").instance_path
+
+
+def load_settings(instance_folder: str, test_config: Mapping[str, Any] | None = None) -> Config:
+    """Build the settings in order: defaults, instance file, environment, then ``test_config``."""
+    settings = Config(instance_folder, DEFAULTS)
+    if test_config is None:
+        settings.from_pyfile(INSTANCE_FILE, silent=True)
+    settings.from_prefixed_env(ENV_PREFIX)
+    if test_config is not None:
+        settings.update(test_config)
+    settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"], instance_folder)
+    return settings
+
+
+def write_instance_secrets(instance_folder: str, extra: Mapping[str, Any] | None = None) -> Path:
+    """Create ``instance/config.py`` with fresh random secrets unless it exists (for the demo and first runs)."""
+    path = Path(instance_folder) / INSTANCE_FILE
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Written by certsvc on first run. Keep this file private; losing KEY_ENCRYPTION_KEY",
+        "# loses every stored signing key.",
+        f"SECRET_KEY = {secrets.token_urlsafe(32)!r}",
+        f"KEY_ENCRYPTION_KEY = {secrets.token_urlsafe(32)!r}",
+        *(f"{name} = {value!r}" for name, value in (extra or {}).items()),
+    ]
+    # Created owner-only from the start, never briefly world-readable.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def configured_database_url() -> str:
+    """Return DATABASE_URL: the current app's if there is one, else as the app would load it."""
+    if has_app_context():
+        return str(current_app.config["DATABASE_URL"])
+    return str(load_settings(instance_path())["DATABASE_URL"])
+
+
+def database_url(configured: str | None, instance_folder: str) -> str:
+    """Return the SQLAlchemy URL: SQLite in the instance folder unless configured; psycopg 3 for PostgreSQL."""
+    if not configured:
+        return f"sqlite:///{Path(instance_folder) / SQLITE_FILE}"
+    for scheme in ("postgres://", "postgresql://"):
+        if configured.startswith(scheme):
+            return "postgresql+psycopg://" + configured[len(scheme) :]
+    return configured
+
+
+def require_secrets(settings: Mapping[str, Any]) -> None:
+    """Fail loudly when SECRET_KEY or the key-encryption key is missing or too short."""
+    for name, what in (
+        ("SECRET_KEY", "signs session cookies and CSRF tokens"),
+        ("KEY_ENCRYPTION_KEY", "encrypts the organisations' private signing keys"),
+    ):
+        value = settings.get(name)
+        if not isinstance(value, str) or len(value) < MIN_SECRET_CHARS:
+            state = "is not set" if not value else f"is shorter than {MIN_SECRET_CHARS} characters"
+            raise ConfigError(
+                f"{name} {state}: it {what}. Set {ENV_PREFIX}_{name} or put {name} in "
+                f"instance/{INSTANCE_FILE}; generate one with: {GENERATE_HINT}",
+                setting=name,
+            )
