@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from certsvc import identifiers
 from certsvc.cosigned import CoSignedCredential, sign_credential
 from certsvc.credential import (
     AssessmentMethod,
@@ -17,6 +17,7 @@ from certsvc.credential import (
     build_payload,
     encode_payload,
 )
+from certsvc.demo_catalogue import CORRIDORS, OrgEntry, QualificationEntry
 from certsvc.keys import SigningKey
 from certsvc.statuslist import StatusList, sign_status_list
 from certsvc.trustlist import (
@@ -30,12 +31,6 @@ from certsvc.trustlist import (
 )
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def short_id(length: int = 8) -> str:
-    """Return a random Crockford base32 identifier (40 bits at the default length)."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
 @dataclass
@@ -50,10 +45,10 @@ class Party:
     key: SigningKey = field(default_factory=SigningKey.generate)
 
     def org_id(self, base: str) -> str:
-        return f"{base}/o/{self.slug}"
+        return identifiers.org_uri(base, self.slug)
 
     def kid_uri(self, base: str) -> str:
-        return f"{self.org_id(base)}#k1"
+        return identifiers.key_uri(base, self.slug, 1)
 
 
 @dataclass(frozen=True)
@@ -68,98 +63,45 @@ class Corridor:
     qualifications: tuple[tuple[Qualification, Equivalence], ...]
 
 
-def _qualification(
-    base: str, code: str, name: str, framework: str, level: str, isco: tuple[str, str], asean: int | None
-) -> Qualification:
+def _qualification(base: str, provider_slug: str, entry: QualificationEntry) -> Qualification:
     return Qualification(
-        id=f"{base}/q/{code}",
-        name=name,
-        description=f"{framework} level {level} certificate in {name}",
-        framework=framework,
-        level=level,
-        isco_code=isco[0],
-        isco_title=isco[1],
-        asean_level=asean,
+        id=identifiers.qualification_uri(base, provider_slug, entry.code),
+        name=entry.name,
+        description=entry.description,
+        framework=entry.framework,
+        level=entry.level,
+        isco_code=entry.isco_code,
+        isco_title=entry.isco_title,
+        asean_level=entry.asean_level,
     )
+
+
+def _party(entry: OrgEntry, kind: OrgKind) -> Party:
+    return Party(entry.slug, entry.name, kind, entry.country, entry.host_country)
 
 
 def corridors(base: str) -> list[Corridor]:
     """Build the three demo corridors with fresh keys."""
-    welding = _qualification(
-        base, "MY-SMAW2", "Shielded Metal Arc Welding", "SKM", "2", ("7212", "Welders and flamecutters"), 2
-    )
-    cookery = _qualification(base, "MY-COOK2", "Commercial Cookery", "SKM", "2", ("5120", "Cooks"), 2)
-    care = _qualification(
-        base,
-        "MY-CARE2",
-        "Home-based Personal Care",
-        "SKM",
-        "2",
-        ("5322", "Home-based personal care workers"),
-        2,
-    )
-    electrical = _qualification(
-        base,
-        "SG-ELEC2",
-        "Construction Trade Test: Electrical Wiring",
-        "SEC(K)",
-        "2",
-        ("7411", "Building and related electricians"),
-        2,
-    )
-    us_weld = _qualification(
-        base,
-        "US-SW1",
-        "Structural Welding (AWS D1.1)",
-        "NCCER",
-        "1",
-        ("7212", "Welders and flamecutters"),
-        None,
-    )
-    return [
-        Corridor(
-            "PH",
-            "the Philippines",
-            Party("ph-tesda", "TESDA", OrgKind.AUTHORITY, "PH"),
-            Party("ph-kl", "Philippine Embassy Kuala Lumpur, Labour Office", OrgKind.EMBASSY, "PH", "MY"),
-            Party("klwa", "Kuala Lumpur Welding Academy", OrgKind.PROVIDER, "MY"),
-            (
-                (
-                    welding,
-                    Equivalence(welding.id, "SMAW-NCII", "Shielded Metal Arc Welding NC II", "PQF", "2"),
-                ),
-                (cookery, Equivalence(cookery.id, "COOK-NCII", "Cookery NC II", "PQF", "2")),
-                (care, Equivalence(care.id, "CARE-NCII", "Caregiving NC II", "PQF", "2")),
-            ),
-        ),
-        Corridor(
-            "MM",
-            "Myanmar",
-            Party("mm-nssa", "National Skills Standards Authority (NSSA)", OrgKind.AUTHORITY, "MM"),
-            Party("mm-sg", "Embassy of Myanmar in Singapore, Labour Section", OrgKind.EMBASSY, "MM", "SG"),
-            Party("jcsc", "Jurong Construction Skills Centre", OrgKind.PROVIDER, "SG"),
-            (
-                (
-                    electrical,
-                    Equivalence(
-                        electrical.id,
-                        "NSSA-EL-2",
-                        "NSSA Skilled Worker Certificate (Electrician)",
-                        "NSSA",
-                        "2",
-                    ),
-                ),
-            ),
-        ),
-        Corridor(
-            "SV",
-            "El Salvador",
-            Party("sv-insaforp", "INSAFORP", OrgKind.AUTHORITY, "SV"),
-            Party("sv-hou", "Consulado General de El Salvador en Houston", OrgKind.EMBASSY, "SV", "US"),
-            Party("hwi", "Houston Welding Institute", OrgKind.PROVIDER, "US"),
-            ((us_weld, Equivalence(us_weld.id, "SOLD-2", "Soldador Estructural", "MNC", "2")),),
-        ),
-    ]
+    built = []
+    for entry in CORRIDORS:
+        pairs = []
+        for q in entry.qualifications:
+            qualification = _qualification(base, entry.provider.slug, q)
+            rule = Equivalence(
+                qualification.id, q.national_code, q.national_title, q.national_framework, q.national_level
+            )
+            pairs.append((qualification, rule))
+        built.append(
+            Corridor(
+                entry.origin,
+                entry.origin_name,
+                _party(entry.authority, OrgKind.AUTHORITY),
+                _party(entry.embassy, OrgKind.EMBASSY),
+                _party(entry.provider, OrgKind.PROVIDER),
+                tuple(pairs),
+            )
+        )
+    return built
 
 
 def trust_list_for(corridor: Corridor, base: str, issued_at: datetime, sequence: int = 1) -> TrustList:
@@ -198,7 +140,7 @@ def signed_trust_list(corridor: Corridor, base: str, issued_at: datetime) -> str
 
 
 def status_uri(corridor: Corridor, base: str) -> str:
-    return f"{corridor.provider.org_id(base)}/status/1"
+    return identifiers.status_list_uri(base, corridor.provider.slug, 1)
 
 
 def issue(
@@ -212,7 +154,7 @@ def issue(
     cosign: bool = True,
 ) -> CoSignedCredential:
     """Issue (and optionally co-sign) one credential in a corridor."""
-    credential_id = f"{base}/c/{short_id()}"
+    credential_id = identifiers.credential_uri(base, identifiers.new_public_id())
     spec = CredentialSpec(
         credential_id=credential_id,
         issuer_id=corridor.provider.org_id(base),

@@ -429,7 +429,7 @@ CASES = [
         _edited_payload('"nationality":"PH"', '"nationality":"MM"'),
         Reason.ISSUER_UNKNOWN_KEY,
     ),
-    Case("payload_qualification_changed", _edited_payload("MY-SMAW2", "MY-SMAW3"), Reason.BAD_SIGNATURE),
+    Case("payload_qualification_changed", _edited_payload("/q/SMAW2", "/q/SMAW3"), Reason.BAD_SIGNATURE),
     # Signatures damaged
     Case("signature_bit_flip", _flip_signature(0), Reason.BAD_SIGNATURE),
     Case("signature_bit_flip_in_qr", _qr_flipped_signature, Reason.BAD_SIGNATURE),

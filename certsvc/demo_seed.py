@@ -1,0 +1,216 @@
+"""``certsvc demo``: seed the database with three corridors, users and credentials in every state.
+
+Idempotent: organisations, users and qualifications are created once; the sample
+credentials only when the provider has none yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certsvc import publishing
+from certsvc.accounts import create_user
+from certsvc.credential import AssessmentMethod, PriorSkillsAssessment
+from certsvc.demo_catalogue import CORRIDORS, CorridorEntry, OrgEntry
+from certsvc.models import (
+    Accreditation,
+    Credential,
+    Equivalence,
+    Organisation,
+    OrgKind,
+    Qualification,
+    Role,
+    User,
+)
+from certsvc.organisations import create_organisation
+from certsvc.signers import signer_for
+from issuers import lifecycle
+from issuers.issuance import LearnerData, issue_credential, register_learner
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed by the demo on purpose
+ACTOR = "demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    organisation: str
+
+
+def seed(session: Session, *, kek: str, base_url: str, hasher: PasswordHasher, now: datetime) -> list[DemoLogin]:
+    """Create (once) the demo world; return the logins to print."""
+    logins: list[DemoLogin] = []
+    for corridor in CORRIDORS:
+        orgs = {
+            OrgKind.AUTHORITY: _org(session, corridor.authority, OrgKind.AUTHORITY, kek, now),
+            OrgKind.EMBASSY: _org(session, corridor.embassy, OrgKind.EMBASSY, kek, now),
+            OrgKind.PROVIDER: _org(session, corridor.provider, OrgKind.PROVIDER, kek, now),
+        }
+        for org in orgs.values():
+            logins.append(_user(session, org, hasher, now))
+        _recognition(session, corridor, orgs[OrgKind.AUTHORITY], orgs[OrgKind.PROVIDER], now)
+        session.flush()
+        _sample_credentials(session, corridor, orgs, kek=kek, base_url=base_url, now=now)
+        publishing.publish_trust_list(session, orgs[OrgKind.AUTHORITY], base_url=base_url, kek=kek, now=now)
+    return logins
+
+
+def _org(session: Session, entry: OrgEntry, kind: OrgKind, kek: str, now: datetime) -> Organisation:
+    existing = session.scalar(select(Organisation).where(Organisation.slug == entry.slug))
+    if existing is not None:
+        return existing
+    return create_organisation(
+        session,
+        slug=entry.slug,
+        name=entry.name,
+        kind=kind,
+        country=entry.country,
+        host_country=entry.host_country,
+        kek=kek,
+        actor=ACTOR,
+        # Keys must predate the sample credentials, which are back-dated.
+        now=now - timedelta(days=60),
+    )
+
+
+def _user(session: Session, org: Organisation, hasher: PasswordHasher, now: datetime) -> DemoLogin:
+    role = Role.ADMIN if org.kind is OrgKind.AUTHORITY else Role.OFFICER
+    email = f"{role.value}@{org.slug}.example"
+    if session.scalar(select(User.id).where(User.email == email)) is None:
+        create_user(session, org, email=email, password=DEMO_PASSWORD, role=role, hasher=hasher, actor=ACTOR, now=now)
+    return DemoLogin(email, role.value, org.name)
+
+
+def _recognition(
+    session: Session, corridor: CorridorEntry, authority: Organisation, provider: Organisation, now: datetime
+) -> None:
+    for entry in corridor.qualifications:
+        qualification = session.scalar(
+            select(Qualification).where(Qualification.provider_id == provider.id, Qualification.code == entry.code)
+        )
+        if qualification is not None:
+            continue
+        qualification = Qualification(
+            provider_id=provider.id,
+            code=entry.code,
+            name=entry.name,
+            description=entry.description,
+            framework=entry.framework,
+            level=entry.level,
+            isco_code=entry.isco_code,
+            isco_title=entry.isco_title,
+            asean_level=entry.asean_level,
+        )
+        session.add(qualification)
+        session.flush()
+        session.add(
+            Accreditation(
+                authority_id=authority.id,
+                qualification_id=qualification.id,
+                valid_from=date(2024, 1, 1),
+                valid_until=date(2030, 12, 31),
+            )
+        )
+        session.add(
+            Equivalence(
+                authority_id=authority.id,
+                qualification_id=qualification.id,
+                national_code=entry.national_code,
+                national_title=entry.national_title,
+                framework=entry.national_framework,
+                level=entry.national_level,
+            )
+        )
+
+
+_SAMPLES = (
+    # (name, birth date, ID number, sex, kind, final state)
+    ("Maria Santos Dela Cruz", date(1990, 5, 17), "P1234567A", "F", "training", "cosigned"),
+    ("Jose Reyes Bautista", date(1987, 2, 3), "P2345678B", "M", "prior_skills", "cosigned"),
+    ("Ana Lim Garcia", date(1995, 9, 30), "P3456789C", "F", "training", "awaiting_cosign"),
+    ("Ramon Cruz Villanueva", date(1992, 12, 1), "P4567890D", "M", "training", "revoked"),
+    ("Liza Mae Torres", date(1998, 7, 21), "P5678901E", "F", "training", "rejected"),
+    ("Carlo Mendoza Aquino", date(1985, 4, 11), "P6789012F", "M", "training", "suspended"),
+    ("Grace Ann Ramos", date(1993, 3, 8), "P7890123G", "F", "prior_skills", "withdrawn"),
+)
+
+
+def _sample_credentials(
+    session: Session,
+    corridor: CorridorEntry,
+    orgs: dict[OrgKind, Organisation],
+    *,
+    kek: str,
+    base_url: str,
+    now: datetime,
+) -> None:
+    provider, embassy = orgs[OrgKind.PROVIDER], orgs[OrgKind.EMBASSY]
+    if session.scalar(select(Credential.id).where(Credential.provider_id == provider.id).limit(1)) is not None:
+        return
+    samples = _SAMPLES if corridor.origin == "PH" else _SAMPLES[:3]
+    issuer = signer_for(session, provider, kek, base_url)
+    cosigner = signer_for(session, embassy, kek, base_url)
+    issued = now - timedelta(days=20)
+    for n, (name, born, id_number, sex, kind, state) in enumerate(samples):
+        learner = register_learner(
+            session,
+            provider,
+            LearnerData(name, born, corridor.origin, id_number, sex, f"DEMO-{provider.slug}-{n + 1}"),
+            actor=ACTOR,
+        )
+        code = corridor.qualifications[min(n, len(corridor.qualifications) - 1)].code
+        if kind == "prior_skills":
+            code = corridor.qualifications[-1].code
+        qualification = session.scalar(
+            select(Qualification).where(Qualification.provider_id == provider.id, Qualification.code == code)
+        )
+        assert qualification is not None
+        assessment = None
+        if kind == "prior_skills":
+            assessment = PriorSkillsAssessment(
+                AssessmentMethod.PRACTICAL_TEST,
+                "Bed bath, transfers and medication log observed; passed.",
+                (issued - timedelta(days=3)).date(),
+            )
+        credential = issue_credential(
+            session,
+            provider,
+            learner,
+            qualification,
+            signer=issuer,
+            base_url=base_url,
+            now=issued,
+            actor=ACTOR,
+            assessment=assessment,
+            external_id=f"DEMO-{n + 1}",
+        )
+        _advance(session, credential, state, provider, embassy, cosigner, issued)
+
+
+def _advance(session, credential, state, provider, embassy, cosigner, issued) -> None:  # type: ignore[no-untyped-def]
+    later = issued + timedelta(days=2)
+    if state in ("cosigned", "revoked", "suspended", "withdrawn"):
+        lifecycle.cosign(session, embassy, credential, signer=cosigner, now=later, actor=ACTOR)
+    if state == "rejected":
+        lifecycle.reject(
+            session,
+            embassy,
+            credential,
+            "Training hours in the record do not match the attendance sheet.",
+            now=later,
+            actor=ACTOR,
+        )
+    if state == "revoked":
+        lifecycle.revoke(session, provider, credential, "Issued in error: wrong qualification.", now=later, actor=ACTOR)
+    if state == "suspended":
+        lifecycle.suspend(session, provider, credential, "Assessment under review.", now=later, actor=ACTOR)
+    if state == "withdrawn":
+        lifecycle.withdraw(
+            session, embassy, credential, "The worker's nationality record is being corrected.", now=later, actor=ACTOR
+        )

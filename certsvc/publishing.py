@@ -1,0 +1,256 @@
+"""The signed documents verifiers need, built from the database: status lists and trust lists."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from certsvc import audit, identifiers
+from certsvc.errors import CertsvcError
+from certsvc.keys import PublicKey
+from certsvc.models import (
+    Accreditation,
+    Credential,
+    CredentialState,
+    Equivalence,
+    Organisation,
+    OrgKind,
+    SigningKeyRecord,
+    StatusListRecord,
+    TrustListVersion,
+)
+from certsvc.signers import key_uri_of, signer_for
+from certsvc.statuslist import StatusList, sign_status_list
+from certsvc.stored import status_value
+from certsvc.trustlist import Accreditation as TrustedAccreditation
+from certsvc.trustlist import Equivalence as TrustedEquivalence
+from certsvc.trustlist import Organisation as TrustedOrganisation
+from certsvc.trustlist import TrustedKey, TrustList, sign_trust_list
+
+STATUS_TTL = 300
+TRUST_TTL = 3600
+
+
+class DocumentNotFound(CertsvcError):
+    code = "not_found"
+    http_status = 404
+
+
+def status_list_token(
+    session: Session, org: Organisation, list_number: int, *, base_url: str, kek: str, now: datetime
+) -> tuple[str, int]:
+    """Sign the current state of one of ``org``'s status lists; return it with its ttl."""
+    record = session.scalar(
+        select(StatusListRecord).where(StatusListRecord.org_id == org.id, StatusListRecord.list_number == list_number)
+    )
+    if record is None:
+        raise DocumentNotFound("no such status list")
+    statuses = StatusList(record.size, bits=record.bits)
+    changed = session.scalars(
+        select(Credential).where(
+            Credential.status_list_id == record.id,
+            or_(
+                Credential.state.in_([CredentialState.REVOKED, CredentialState.SUSPENDED]),
+                Credential.withdrawn_at.is_not(None),
+            ),
+        )
+    )
+    for credential in changed:
+        statuses.set(credential.status_idx, status_value(credential))
+    signer = signer_for(session, org, kek, base_url)
+    uri = identifiers.status_list_uri(base_url, org.slug, list_number)
+    token = sign_status_list(statuses, signer.key, signer.kid_uri, uri, now, ttl_seconds=record.ttl)
+    return token, record.ttl
+
+
+def build_trust_list(session: Session, authority: Organisation, *, base_url: str, now: datetime) -> TrustList:
+    """Assemble an authority's trust list from its embassies, accreditations and equivalences."""
+    if authority.kind is not OrgKind.AUTHORITY:
+        raise DocumentNotFound("only origin authorities publish trust lists")
+    embassies = session.scalars(
+        select(Organisation)
+        .where(Organisation.kind == OrgKind.EMBASSY, Organisation.country == authority.country)
+        .order_by(Organisation.id)
+    ).all()
+    accreditations = session.scalars(
+        select(Accreditation).where(Accreditation.authority_id == authority.id).order_by(Accreditation.id)
+    ).all()
+    providers: dict[int, list[TrustedAccreditation]] = {}
+    for accreditation in accreditations:
+        qualification = accreditation.qualification
+        uri = identifiers.qualification_uri(base_url, qualification.provider.slug, qualification.code)
+        providers.setdefault(qualification.provider_id, []).append(
+            TrustedAccreditation(
+                uri, accreditation.valid_from, accreditation.valid_until, accreditation.suspended_since
+            )
+        )
+    provider_orgs = [session.get(Organisation, pid) for pid in providers]
+    rules = session.scalars(
+        select(Equivalence).where(Equivalence.authority_id == authority.id).order_by(Equivalence.id)
+    ).all()
+    return TrustList(
+        authority=_trusted(session, authority, base_url),
+        country=authority.country,
+        country_name=_country_name(authority.country),
+        sequence=0,
+        issued_at=now,
+        ttl=TRUST_TTL,
+        organisations=tuple(
+            [_trusted(session, e, base_url) for e in embassies]
+            + [_trusted(session, p, base_url, tuple(providers[p.id])) for p in provider_orgs if p is not None]
+        ),
+        equivalences=tuple(_rule(r, base_url) for r in rules),
+    )
+
+
+def publish_trust_list(
+    session: Session, authority: Organisation, *, base_url: str, kek: str, now: datetime, actor: str = "system"
+) -> TrustListVersion:
+    """Return the newest signed version, signing a new one when the contents changed."""
+    draft = build_trust_list(session, authority, base_url=base_url, now=now)
+    content = _content_hash(draft)
+    latest = latest_trust_list(session, authority)
+    if latest is not None and latest.content_hash == content:
+        return latest
+    sequence = (latest.sequence if latest else 0) + 1
+    signed = TrustList(**{**_fields(draft), "sequence": sequence})
+    signer = signer_for(session, authority, kek, base_url)
+    version = TrustListVersion(
+        authority_id=authority.id,
+        sequence=sequence,
+        token=sign_trust_list(signed, signer.key, signer.kid_uri),
+        content_hash=content,
+        issued_at=now,
+    )
+    session.add(version)
+    session.flush()
+    audit.append(session, "trust_list.published", actor=actor, org_id=authority.id, subject=str(sequence), now=now)
+    return version
+
+
+def latest_trust_list(session: Session, authority: Organisation) -> TrustListVersion | None:
+    """The newest published version, if any."""
+    return session.scalar(
+        select(TrustListVersion)
+        .where(TrustListVersion.authority_id == authority.id)
+        .order_by(TrustListVersion.sequence.desc())
+        .limit(1)
+    )
+
+
+def trust_list_versions(session: Session, authority: Organisation) -> list[TrustListVersion]:
+    """Every published version, newest first."""
+    return list(
+        session.scalars(
+            select(TrustListVersion)
+            .where(TrustListVersion.authority_id == authority.id)
+            .order_by(TrustListVersion.sequence.desc())
+        )
+    )
+
+
+def status_list_numbers(session: Session) -> list[tuple[Organisation, int]]:
+    """Every status list that exists, with its organisation."""
+    rows = session.execute(
+        select(StatusListRecord.org_id, StatusListRecord.list_number).order_by(StatusListRecord.id)
+    ).all()
+    return [(org, number) for org_id, number in rows if (org := session.get(Organisation, org_id)) is not None]
+
+
+def authority_anchor(session: Session, authority: Organisation, base_url: str) -> dict[str, PublicKey]:
+    """The authority's keys by URI: what a verifier that trusts this service pins."""
+    return {k.uri: k.public for k in _keys(session, authority, base_url)}
+
+
+def _trusted(
+    session: Session, org: Organisation, base_url: str, accreditations: tuple[TrustedAccreditation, ...] = ()
+) -> TrustedOrganisation:
+    return TrustedOrganisation(
+        id=identifiers.org_uri(base_url, org.slug),
+        name=org.name,
+        kind=org.kind,
+        country=org.country,
+        keys=tuple(_keys(session, org, base_url)),
+        host_country=org.host_country,
+        accreditations=accreditations,
+    )
+
+
+def _keys(session: Session, org: Organisation, base_url: str) -> list[TrustedKey]:
+    records = session.scalars(
+        select(SigningKeyRecord).where(SigningKeyRecord.org_id == org.id).order_by(SigningKeyRecord.id)
+    ).all()
+    return [
+        TrustedKey(
+            uri=key_uri_of(r, org, base_url),
+            public=PublicKey.from_jwk(r.public_jwk),
+            not_before=r.not_before,
+            not_after=r.not_after,
+            state=r.state,
+            compromised_since=r.compromised_since,
+        )
+        for r in records
+    ]
+
+
+def _rule(rule: Equivalence, base_url: str) -> TrustedEquivalence:
+    q = rule.qualification
+    return TrustedEquivalence(
+        identifiers.qualification_uri(base_url, q.provider.slug, q.code),
+        rule.national_code,
+        rule.national_title,
+        rule.framework,
+        rule.level,
+        rule.note,
+    )
+
+
+def _fields(trust_list: TrustList) -> dict[str, object]:
+    return {
+        "authority": trust_list.authority,
+        "country": trust_list.country,
+        "country_name": trust_list.country_name,
+        "sequence": trust_list.sequence,
+        "issued_at": trust_list.issued_at,
+        "ttl": trust_list.ttl,
+        "organisations": trust_list.organisations,
+        "equivalences": trust_list.equivalences,
+    }
+
+
+def _content_hash(trust_list: TrustList) -> str:
+    claims = trust_list.to_claims()
+    for moving in ("iat", "seq"):
+        claims.pop(moving)
+    return hashlib.sha256(json.dumps(claims, sort_keys=True).encode()).hexdigest()
+
+
+#: Country names as recognition statements use them ("Recognised in the Philippines …").
+COUNTRY_NAMES = {
+    "PH": "the Philippines",
+    "MM": "Myanmar",
+    "SV": "El Salvador",
+    "ID": "Indonesia",
+    "NP": "Nepal",
+    "BD": "Bangladesh",
+    "VN": "Viet Nam",
+    "KH": "Cambodia",
+    "LK": "Sri Lanka",
+    "IN": "India",
+    "GT": "Guatemala",
+    "HN": "Honduras",
+    "MX": "Mexico",
+}
+
+
+def _country_name(code: str) -> str:
+    return COUNTRY_NAMES.get(code, code)
+
+
+def count_credentials(session: Session) -> int:
+    """How many credentials exist (for health pages and benchmarks)."""
+    return session.scalar(select(func.count()).select_from(Credential)) or 0
