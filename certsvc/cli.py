@@ -96,16 +96,30 @@ def _describe(result: dict) -> str:
 
 
 @main.command()
-@click.option("--out", "out_dir", default="demo-output", type=click.Path(file_okay=False), show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Write the offline demo (trust lists, status lists, sample QR codes) into this folder and exit.",
+)
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-def demo(out_dir: str, base_url: str) -> None:
-    """Write a demo world: trust lists, status lists and sample credentials (QR PNG and text)."""
-    from certsvc.demo_offline import write_demo
+@click.option("--port", default=5000, show_default=True)
+def demo(out_dir: str | None, base_url: str, port: int) -> None:
+    """Start the service on SQLite with demo data (idempotent), or write the offline demo with --out."""
+    if out_dir is not None:
+        from certsvc.demo_offline import write_demo
 
-    commands = write_demo(Path(out_dir), base_url.rstrip("/"), datetime.now(UTC))
-    click.echo(f"Demo written to {out_dir}/. Check the credentials with:\n")
-    for command in commands:
-        click.echo("  " + command)
+        commands = write_demo(Path(out_dir), base_url.rstrip("/"), datetime.now(UTC))
+        click.echo(f"Demo written to {out_dir}/. Check the credentials with:\n")
+        for command in commands:
+            click.echo("  " + command)
+        return
+    from certsvc.demo_server import HOST, prepare_demo, print_welcome
+
+    app = prepare_demo(base_url.rstrip("/"))
+    print_welcome(app)
+    app.run(host=HOST, port=port, debug=False, use_reloader=False)
 
 
 main.add_command(db)

@@ -1,0 +1,47 @@
+"""``certsvc demo``: a ready-to-try service on SQLite with the demo world, served locally."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+
+from certsvc import config, db, db_cli
+from certsvc.access import password_hasher
+from certsvc.app import create_app
+from certsvc.demo_seed import DEMO_PASSWORD, seed
+
+HOST = "127.0.0.1"
+PORT = 5000
+
+
+def prepare_demo(base_url: str) -> Flask:
+    """Create the instance secrets (once), migrate, seed (idempotently) and return the app."""
+    folder = config.instance_path()
+    # Plain http on localhost: the demo's cookies cannot be Secure.
+    config.write_instance_secrets(folder, {"SESSION_COOKIE_SECURE": False, "BASE_URL": base_url})
+    app = create_app()
+    db_cli.upgrade(app.config["DATABASE_URL"])
+    with app.app_context():
+        session = db.get_session()
+        logins = seed(
+            session,
+            kek=app.config["KEY_ENCRYPTION_KEY"],
+            base_url=app.config["BASE_URL"].rstrip("/"),
+            hasher=password_hasher(),
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    app.extensions["certsvc.demo_logins"] = logins
+    return app
+
+
+def print_welcome(app: Flask) -> None:
+    """Print the URL and the demo logins."""
+    base = app.config["BASE_URL"].rstrip("/")
+    click.echo(f"\ncertsvc demo: {base}/  (database: {app.config['DATABASE_URL']})\n")
+    click.echo(f"Every demo user's password: {DEMO_PASSWORD}")
+    for login in app.extensions["certsvc.demo_logins"]:
+        click.echo(f"  {login.email:32s} {login.role:8s} {login.organisation}")
+    click.echo(f"\nSign in at {base}/login; verify credentials at {base}/verify\n")
