@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from certsvc import access, audit_cli, auth_views, config, db, db_cli, errors_web, published
+from certsvc import access, audit_cli, auth_views, config, db, db_cli, errors_web, i18n, published, published_lists
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,8 +31,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors_web.init_app(app)
     access.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(published.bp)
+    app.register_blueprint(published_lists.bp)
     app.cli.add_command(db_cli.db)
     app.cli.add_command(audit_cli.audit_group)
     return app
