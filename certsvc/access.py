@@ -26,7 +26,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
 }
+HSTS_SECONDS = 365 * 24 * 3600
 
 
 def init_app(app: Flask) -> None:
@@ -86,6 +88,13 @@ def public(view: Callable[P, R]) -> Callable[P, R]:
     return view
 
 
+def anonymous(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a view anyone may call with any method, such as the public verifier's POSTs."""
+    # No session or token is looked at, so a request has no ambient authority to forge: no CSRF token.
+    view.certsvc_anonymous = True  # type: ignore[attr-defined]
+    return view
+
+
 def log_in(user: User) -> None:
     """Start a fresh session for ``user`` (the old session's data, CSRF token included, is dropped)."""
     session.clear()
@@ -104,6 +113,9 @@ def _load_principal() -> None:
         g.principal = None  # let the 404 or 405 through rather than a CSRF or token error
         return
     view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "certsvc_anonymous", False):
+        g.principal = None
+        return
     if getattr(view, "certsvc_public", False) and request.method in ("GET", "HEAD", "OPTIONS"):
         g.principal = None
         return
@@ -144,4 +156,8 @@ def _security_headers(response: Any) -> Any:
     policy = current_app.config.get("CONTENT_SECURITY_POLICY")
     if policy:
         response.headers.setdefault("Content-Security-Policy", policy)
+    # Only over HTTPS (directly, or as the trusted proxies say with PROXY_COUNT): browsers ignore it on http.
+    if request.is_secure:
+        seconds = int(current_app.config.get("HSTS_SECONDS", HSTS_SECONDS))
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}; includeSubDomains")
     return response

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from certsvc.models import AuditEntry, AuditHead, utcnow
@@ -94,6 +95,44 @@ def append(
     head.seq, head.hash = entry.seq, entry.hash
     session.flush()
     return entry
+
+
+def append_many(
+    session: Session, records: Sequence[tuple[str, str, dict[str, str]]], *, actor: str, org_id: int | None
+) -> None:
+    """Append (action, subject, details) entries in order, as ``append`` would one by one.
+
+    The first goes through ``append``, which locks the chain head; the others are chained
+    after it and inserted in one statement, and the head moves once (cohort imports).
+    """
+    if not records:
+        return
+    action, subject, details = records[0]
+    previous = append(session, action, actor=actor, org_id=org_id, subject=subject, details=details)
+    head = session.get(AuditHead, HEAD_ID)
+    assert head is not None  # locked (or created) by append just now
+    rows = []
+    for action, subject, details in records[1:]:
+        entry = AuditEntry(
+            seq=previous.seq + 1,
+            at=utcnow(),
+            actor=actor[:MAX_LABEL],
+            org_id=org_id,
+            action=action,
+            subject=subject[:MAX_LABEL],
+            details=dict(details),  # str to str: stored exactly as canonical JSON hashes it
+            prev_hash=previous.hash,
+        )
+        entry.hash = entry_hash(entry)  # a transient object: hashed here, inserted below as plain rows
+        rows.append({column: getattr(entry, column) for column in _COLUMNS})
+        previous = entry
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+    head.seq, head.hash = previous.seq, previous.hash
+    session.flush()
+
+
+_COLUMNS = ("seq", "at", "actor", "org_id", "action", "subject", "details", "prev_hash", "hash")
 
 
 def _locked_head(session: Session) -> AuditHead:

@@ -10,8 +10,11 @@ from pathlib import Path
 import click
 
 from certsvc.audit_cli import audit_group
+from certsvc.backup_cli import backup_command, restore_command
 from certsvc.db_cli import db
 from certsvc.errors import CertsvcError
+from certsvc.keys_cli import keys_group
+from certsvc.serve import serve_command
 
 EXIT_CODES = {"recognized": 0, "authentic": 3, "invalid": 4}
 
@@ -122,5 +125,27 @@ def demo(out_dir: str | None, base_url: str, port: int) -> None:
     app.run(host=HOST, port=port, debug=False, use_reloader=False)
 
 
+@main.command("import-cohort")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_slug", required=True, help="Slug of the training provider issuing the credentials.")
+@click.option("--database-url", default=None, help="SQLAlchemy URL; default: as the app is configured.")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would be issued; issue nothing.")
+@click.option("--chunk-size", default=100, show_default=True, type=click.IntRange(1, 1000), help="Rows per commit.")
+def import_cohort(file: Path, org_slug: str, database_url: str | None, dry_run: bool, chunk_size: int) -> None:
+    """Issue a credential for every row of a cohort CSV, with a progress bar.
+
+    Every row is validated before anything is issued. Rerunning the same file resumes an
+    interrupted import; rows whose external id already has a credential are skipped.
+    Exit status: 0 done, 1 invalid file or rows (nothing issued) or a failed run, 2 bad usage.
+    """
+    from certsvc import cohort_cli
+
+    sys.exit(cohort_cli.import_cohort(file, org_slug, database_url, dry_run=dry_run, chunk_size=chunk_size))
+
+
 main.add_command(db)
 main.add_command(audit_group)
+main.add_command(serve_command)
+main.add_command(backup_command)
+main.add_command(restore_command)
+main.add_command(keys_group)

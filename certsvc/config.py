@@ -76,8 +76,23 @@ def load_settings(instance_folder: str, test_config: Mapping[str, Any] | None = 
     settings.from_prefixed_env(ENV_PREFIX)
     if test_config is not None:
         settings.update(test_config)
+    read_secret_files(settings)
     settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"], instance_folder)
     return settings
+
+
+def read_secret_files(settings: Config) -> None:
+    """Load SECRET_KEY and KEY_ENCRYPTION_KEY from the files ``<NAME>_FILE`` names (a mounted secret)."""
+    for name in ("SECRET_KEY", "KEY_ENCRYPTION_KEY"):
+        path = settings.get(f"{name}_FILE")
+        if not path:
+            continue
+        if settings.get(name):
+            raise ConfigError(f"set {name} or {name}_FILE, not both", setting=name)
+        try:
+            settings[name] = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE names {path}, which cannot be read ({exc.strerror})", setting=name) from exc
 
 
 def write_instance_secrets(instance_folder: str, extra: Mapping[str, Any] | None = None) -> Path:

@@ -6,6 +6,8 @@ credentials only when the provider has none yet.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,14 +15,16 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import publishing
+from certsvc import publishing, wallet
 from certsvc.accounts import create_user
 from certsvc.credential import AssessmentMethod, PriorSkillsAssessment
 from certsvc.demo_catalogue import CORRIDORS, CorridorEntry, OrgEntry
 from certsvc.models import (
     Accreditation,
     Credential,
+    CredentialClaim,
     Equivalence,
+    Learner,
     Organisation,
     OrgKind,
     Qualification,
@@ -57,6 +61,7 @@ def seed(session: Session, *, kek: str, base_url: str, hasher: PasswordHasher, n
         _recognition(session, corridor, orgs[OrgKind.AUTHORITY], orgs[OrgKind.PROVIDER], now)
         session.flush()
         _sample_credentials(session, corridor, orgs, kek=kek, base_url=base_url, now=now)
+        _claims(session, orgs[OrgKind.PROVIDER], kek, hasher)
         publishing.publish_trust_list(session, orgs[OrgKind.AUTHORITY], base_url=base_url, kek=kek, now=now)
     return logins
 
@@ -214,3 +219,55 @@ def _advance(session, credential, state, provider, embassy, cosigner, issued) ->
         lifecycle.withdraw(
             session, embassy, credential, "The worker's nationality record is being corrected.", now=later, actor=ACTOR
         )
+
+
+# -- wallet claim codes ---------------------------------------------------------------------
+
+#: The demo credential whose claim code the demo prints (co-signed, so its QR is recognised).
+DEMO_CLAIM_HOLDER = ("klwa", "Maria Santos Dela Cruz")
+
+
+@dataclass(frozen=True)
+class DemoClaim:
+    holder: str
+    code: str
+    pin: str
+
+
+def demo_claim_secrets(kek: str, public_id: str) -> wallet.ClaimSecrets:
+    """The claim code and PIN of a demo credential, derived from the instance's key so a rerun can print them."""
+    digest = hmac.new(kek.encode("utf-8"), b"demo wallet claim " + public_id.encode("ascii"), hashlib.sha256).digest()
+    number = int.from_bytes(digest, "big")
+    code = "".join(wallet.CROCKFORD[(number >> (5 * i)) & 31] for i in range(wallet.CLAIM_CODE_CHARS))
+    pin = f"{(number >> 128) % 10**wallet.PIN_DIGITS:0{wallet.PIN_DIGITS}d}"
+    return wallet.ClaimSecrets(wallet.format_claim_code(code), pin)
+
+
+def _claims(session: Session, provider: Organisation, kek: str, hasher: PasswordHasher) -> None:
+    unclaimed = session.scalars(
+        select(Credential)
+        .outerjoin(CredentialClaim, CredentialClaim.credential_id == Credential.id)
+        .where(Credential.provider_id == provider.id, CredentialClaim.credential_id.is_(None))
+        .order_by(Credential.id)
+    ).all()
+    for credential in unclaimed:
+        secrets = demo_claim_secrets(kek, credential.public_id)
+        wallet.create_claim(session, credential, hasher=hasher, code=secrets.code, pin=secrets.pin, actor=ACTOR)
+
+
+def demo_claim(session: Session, kek: str) -> DemoClaim | None:
+    """The claim code and PIN to print in the demo's welcome, while that credential is unclaimed."""
+    slug, holder = DEMO_CLAIM_HOLDER
+    credential = session.scalar(
+        select(Credential)
+        .join(Learner, Learner.id == Credential.learner_id)
+        .join(Organisation, Organisation.id == Credential.provider_id)
+        .join(CredentialClaim, CredentialClaim.credential_id == Credential.id)
+        .where(Organisation.slug == slug, Learner.name == holder, CredentialClaim.claimed_at.is_(None))
+        .order_by(Credential.id)
+        .limit(1)
+    )
+    if credential is None:
+        return None
+    secrets = demo_claim_secrets(kek, credential.public_id)
+    return DemoClaim(holder, secrets.code, secrets.pin)

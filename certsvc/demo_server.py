@@ -10,7 +10,7 @@ from flask import Flask
 from certsvc import config, db, db_cli
 from certsvc.access import password_hasher
 from certsvc.app import create_app
-from certsvc.demo_seed import DEMO_PASSWORD, seed
+from certsvc.demo_seed import DEMO_PASSWORD, demo_claim, seed
 
 HOST = "127.0.0.1"
 PORT = 5000
@@ -33,6 +33,7 @@ def prepare_demo(base_url: str) -> Flask:
             now=datetime.now(UTC),
         )
         session.commit()
+        app.extensions["certsvc.demo_claim"] = demo_claim(session, app.config["KEY_ENCRYPTION_KEY"])
     app.extensions["certsvc.demo_logins"] = logins
     return app
 
@@ -45,3 +46,7 @@ def print_welcome(app: Flask) -> None:
     for login in app.extensions["certsvc.demo_logins"]:
         click.echo(f"  {login.email:32s} {login.role:8s} {login.organisation}")
     click.echo(f"\nSign in at {base}/login; verify credentials at {base}/verify\n")
+    claim = app.extensions.get("certsvc.demo_claim")
+    if claim is not None:
+        click.echo(f"Try the migrant's wallet: open {base}/wallet/claim and enter claim code {claim.code}")
+        click.echo(f"with PIN {claim.pin} (the credential of {claim.holder}).\n")

@@ -16,6 +16,7 @@ from certsvc.models import (
     Accreditation,
     Credential,
     CredentialState,
+    EmbassyEnrolment,
     Equivalence,
     Organisation,
     OrgKind,
@@ -71,9 +72,14 @@ def build_trust_list(session: Session, authority: Organisation, *, base_url: str
     """Assemble an authority's trust list from its embassies, accreditations and equivalences."""
     if authority.kind is not OrgKind.AUTHORITY:
         raise DocumentNotFound("only origin authorities publish trust lists")
+    removed = select(EmbassyEnrolment.embassy_id).where(EmbassyEnrolment.removed_at.is_not(None))
     embassies = session.scalars(
         select(Organisation)
-        .where(Organisation.kind == OrgKind.EMBASSY, Organisation.country == authority.country)
+        .where(
+            Organisation.kind == OrgKind.EMBASSY,
+            Organisation.country == authority.country,
+            Organisation.id.not_in(removed),
+        )
         .order_by(Organisation.id)
     ).all()
     accreditations = session.scalars(

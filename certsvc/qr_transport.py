@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import zlib
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from certsvc import json_skeleton, qr_values
@@ -206,12 +207,14 @@ def _inflate(data: bytes, zdict: bytes) -> bytes:
     return out
 
 
+@lru_cache(maxsize=64)
 def _zdict(origin: str, version: int = FORMAT_VERSION) -> bytes:
     # The verifier origin is in the QR text itself, so it can extend the dictionary for free:
     # every identifier in the credential starts with it.
     return dictionary(version) + _SEPARATOR + origin.encode("ascii", "replace")
 
 
+@lru_cache(maxsize=64)
 def _origin(prefix: str) -> str:
     parts = urlsplit(prefix.lower())
     return f"{parts.scheme}://{parts.netloc}"

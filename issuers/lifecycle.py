@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from certsvc import audit
 from certsvc.errors import CertsvcError
-from certsvc.models import Credential, CredentialState, Organisation, OrgKind
+from certsvc.models import Credential, CredentialState, EmbassyEnrolment, Organisation, OrgKind
 from certsvc.signers import Signer
 from certsvc.stored import cosigned_of
+from issuers.issuance import removed_embassies
 
 MAX_REASON = 500
 
@@ -40,6 +41,8 @@ def cosign(
     """Add the embassy's co-signature over the same payload bytes."""
     _require_embassy_of(embassy, credential)
     _require_state(credential, CredentialState.AWAITING_COSIGN)
+    if session.scalar(removed_embassies().where(EmbassyEnrolment.embassy_id == embassy.id)) is not None:
+        raise StateConflict("this embassy is no longer enrolled by its authority and cannot co-sign")
     cosigned = cosigned_of(credential).with_cosignature(signer.key, signer.kid_uri)
     credential.cosign_jws = cosigned.compact(1)
     credential.state, credential.cosigned_at = CredentialState.COSIGNED, now

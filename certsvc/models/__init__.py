@@ -2,6 +2,7 @@
 
 from certsvc.models.accounts import ApiToken, LoginFailure, Role, User
 from certsvc.models.audit import AuditEntry, AuditHead
+from certsvc.models.authority import EmbassyEnrolment, NationalQualification
 from certsvc.models.base import Base, UTCDateTime, utcnow
 from certsvc.models.credentials import (
     BatchState,
@@ -27,11 +28,13 @@ __all__ = [
     "Credential",
     "CredentialClaim",
     "CredentialState",
+    "EmbassyEnrolment",
     "Equivalence",
     "ImportBatch",
     "KeyState",
     "Learner",
     "LoginFailure",
+    "NationalQualification",
     "OrgKind",
     "Organisation",
     "Qualification",

@@ -1,0 +1,369 @@
+"""The origin authority's pages: accreditations, embassies, national catalogue, equivalences, trust list.
+
+Thin views: parse a form, call one function of ``certsvc.authority`` or
+``certsvc.national_catalogue`` (which audit and publish), commit, redirect. Everyone of an
+authority may look; admins and officers may change. Ids of other countries' records are
+answered 404 by the domain functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from certsvc import authority, db, national_catalogue, publishing
+from certsvc.access import password_hasher, require_org_role, require_principal
+from certsvc.accounts import AccountError, check_role
+from certsvc.authority_forms import (
+    AccreditForm,
+    DateActionForm,
+    EnrolEmbassyForm,
+    EquivalenceForm,
+    NationalQualificationForm,
+    ReasonForm,
+)
+from certsvc.errors import CertsvcError
+from certsvc.i18n import gettext as _
+from certsvc.models import NationalQualification, Organisation, OrgKind, Role, utcnow
+from certsvc.organisations import OrganisationError
+
+bp = Blueprint("authority", __name__, url_prefix="/authority")
+AUTHORITY = (OrgKind.AUTHORITY,)
+EDITORS = (Role.ADMIN, Role.OFFICER)
+#: Errors a form can show next to itself (bad dates, overlaps, duplicates); others go to the error page.
+FORM_ERRORS = (authority.AuthorityError, OrganisationError, AccountError)
+
+
+@bp.get("/")
+@require_org_role(kinds=AUTHORITY)
+def overview() -> ResponseReturnValue:
+    """The authority's home: what it administers at a glance, and the latest trust list."""
+    session, org = db.get_session(), _authority()
+    return render_template(
+        "authority/overview.html",
+        accreditations=authority.list_accreditations(session, org),
+        embassies=authority.list_embassies(session, org),
+        catalogue=national_catalogue.national_catalogue(session, org),
+        rules=national_catalogue.list_equivalences(session, org),
+        latest=publishing.latest_trust_list(session, org),
+        today=date.today(),
+    )
+
+
+@bp.route("/accreditations", methods=["GET", "POST"])
+@require_org_role(kinds=AUTHORITY)
+def accreditations() -> ResponseReturnValue:
+    """List accreditations; accredit providers for named qualifications over a date range."""
+    session, org = db.get_session(), _authority()
+    form = AccreditForm(qualifications=_qualification_choices(session))
+    if request.method == "POST":
+        _require_editor()
+        if form.validate_on_submit():
+            assert form.valid_from.data is not None
+            return _apply(
+                lambda change: authority.accredit(
+                    session, org, form.qualifications.data or [], form.valid_from.data, form.valid_until.data, change
+                ),
+                _("Accreditation recorded."),
+                ".accreditations",
+                lambda error, status: _accreditations_page(form, error, status),
+            )
+        return _accreditations_page(form, None, 400)
+    return _accreditations_page(form, None, 200)
+
+
+@bp.post("/accreditations/<int:accreditation_id>/<any(suspend, reinstate, end):action>")
+@require_org_role(*EDITORS, kinds=AUTHORITY)
+def change_accreditation(accreditation_id: int, action: str) -> ResponseReturnValue:
+    """Suspend from a day, reinstate from a day, or end on a day."""
+    session, org = db.get_session(), _authority()
+    authority.get_accreditation(session, org, accreditation_id)  # 404 before looking at the form
+    form = DateActionForm()
+    if not form.validate_on_submit() or form.on.data is None:
+        return _accreditations_page(_accredit_form(session), _("Enter a date as YYYY-MM-DD."), 400)
+    on: date = form.on.data
+    actions = {
+        "suspend": (authority.suspend_accreditation, _("Accreditation suspended.")),
+        "reinstate": (authority.reinstate_accreditation, _("Accreditation reinstated.")),
+        "end": (authority.end_accreditation, _("Accreditation end date set.")),
+    }
+    function, message = actions[action]
+    return _apply(
+        lambda change: function(session, org, accreditation_id, on, change),
+        message,
+        ".accreditations",
+        lambda error, status: _accreditations_page(_accredit_form(session), error, status),
+    )
+
+
+@bp.route("/embassies", methods=["GET", "POST"])
+@require_org_role(kinds=AUTHORITY)
+def embassies() -> ResponseReturnValue:
+    """List the country's embassies; enrol a new one."""
+    session, org, form = db.get_session(), _authority(), EnrolEmbassyForm()
+    if request.method == "POST":
+        _require_editor()
+        if not form.validate_on_submit():
+            return _embassies_page(form, None, 400)
+        first_admin = None
+        if form.admin_email.data:
+            if not form.admin_password.data:
+                return _embassies_page(form, _("Give the first administrator an initial password."), 400)
+            first_admin = authority.FirstAdmin(form.admin_email.data, form.admin_password.data, password_hasher())
+        return _apply(
+            lambda change: authority.enrol_embassy(
+                session,
+                org,
+                slug=form.slug.data or "",
+                name=form.name.data or "",
+                host_country=(form.host_country.data or "").upper(),
+                change=change,
+                first_admin=first_admin,
+            ),
+            _("Embassy enrolled."),
+            ".embassies",
+            lambda error, status: _embassies_page(form, error, status),
+        )
+    return _embassies_page(form, None, 200)
+
+
+@bp.post("/embassies/<int:embassy_id>/remove")
+@require_org_role(*EDITORS, kinds=AUTHORITY)
+def remove_embassy(embassy_id: int) -> ResponseReturnValue:
+    """Take an embassy off the trust list, with a reason."""
+    session, org = db.get_session(), _authority()
+    authority.get_embassy(session, org, embassy_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _embassies_page(EnrolEmbassyForm(formdata=None), _("Give a reason."), 400)
+    return _apply(
+        lambda change: authority.remove_embassy(session, org, embassy_id, form.reason.data or "", change),
+        _("Embassy removed from the trust list."),
+        ".embassies",
+        lambda error, status: _embassies_page(EnrolEmbassyForm(formdata=None), error, status),
+    )
+
+
+@bp.post("/embassies/<int:embassy_id>/reinstate")
+@require_org_role(*EDITORS, kinds=AUTHORITY)
+def reinstate_embassy(embassy_id: int) -> ResponseReturnValue:
+    """Put a removed embassy back on the trust list."""
+    session, org = db.get_session(), _authority()
+    return _apply(
+        lambda change: authority.reinstate_embassy(session, org, embassy_id, change),
+        _("Embassy reinstated."),
+        ".embassies",
+        lambda error, status: _embassies_page(EnrolEmbassyForm(formdata=None), error, status),
+    )
+
+
+@bp.route("/catalogue", methods=["GET", "POST"])
+@require_org_role(kinds=AUTHORITY)
+def catalogue() -> ResponseReturnValue:
+    """List the national qualifications; add one."""
+    session, org, form = db.get_session(), _authority(), NationalQualificationForm()
+    if request.method == "POST":
+        _require_editor()
+        if not form.validate_on_submit():
+            return _catalogue_page(form, None, 400)
+        return _apply(
+            lambda change: national_catalogue.add_national_qualification(session, org, form.data_for_domain(), change),
+            _("National qualification added."),
+            ".catalogue",
+            lambda error, status: _catalogue_page(form, error, status),
+        )
+    return _catalogue_page(form, None, 200)
+
+
+@bp.route("/catalogue/<int:entry_id>", methods=["GET", "POST"])
+@require_org_role(kinds=AUTHORITY)
+def catalogue_entry(entry_id: int) -> ResponseReturnValue:
+    """Edit a national qualification (rules that map to it follow)."""
+    session, org = db.get_session(), _authority()
+    entry = national_catalogue.get_national_qualification(session, org, entry_id)
+    form = NationalQualificationForm(obj=entry)
+    if request.method == "POST":
+        _require_editor()
+        if not form.validate_on_submit():
+            return _entry_page(form, entry, None, 400)
+        return _apply(
+            lambda change: national_catalogue.update_national_qualification(
+                session, org, entry_id, form.data_for_domain(), change
+            ),
+            _("National qualification updated."),
+            ".catalogue",
+            lambda error, status: _entry_page(form, entry, error, status),
+        )
+    return _entry_page(form, entry, None, 200)
+
+
+@bp.post("/catalogue/<int:entry_id>/delete")
+@require_org_role(*EDITORS, kinds=AUTHORITY)
+def delete_catalogue_entry(entry_id: int) -> ResponseReturnValue:
+    """Delete a national qualification that no rule uses."""
+    session, org = db.get_session(), _authority()
+    return _apply(
+        lambda change: national_catalogue.delete_national_qualification(session, org, entry_id, change),
+        _("National qualification deleted."),
+        ".catalogue",
+        lambda error, status: _catalogue_page(NationalQualificationForm(formdata=None), error, status),
+    )
+
+
+@bp.route("/equivalences", methods=["GET", "POST"])
+@require_org_role(kinds=AUTHORITY)
+def equivalences() -> ResponseReturnValue:
+    """List the equivalence rules; set one (a qualification has at most one rule)."""
+    session, org = db.get_session(), _authority()
+    form = _equivalence_form(session, org)
+    if request.method == "POST":
+        _require_editor()
+        if not form.validate_on_submit():
+            return _equivalences_page(form, None, 400)
+        return _apply(
+            lambda change: national_catalogue.set_equivalence(
+                session,
+                org,
+                form.qualification.data,
+                form.national.data,
+                change,
+                level=form.level.data,
+                note=form.note.data or "",
+            ),
+            _("Equivalence rule saved."),
+            ".equivalences",
+            lambda error, status: _equivalences_page(form, error, status),
+        )
+    return _equivalences_page(form, None, 200)
+
+
+@bp.post("/equivalences/<int:rule_id>/delete")
+@require_org_role(*EDITORS, kinds=AUTHORITY)
+def delete_equivalence(rule_id: int) -> ResponseReturnValue:
+    """Delete an equivalence rule."""
+    session, org = db.get_session(), _authority()
+    return _apply(
+        lambda change: national_catalogue.remove_equivalence(session, org, rule_id, change),
+        _("Equivalence rule removed."),
+        ".equivalences",
+        lambda error, status: _equivalences_page(_equivalence_form(session, org), error, status),
+    )
+
+
+@bp.get("/trust-list")
+@require_org_role(kinds=AUTHORITY)
+def trust_list() -> ResponseReturnValue:
+    """Every published version of the trust list, newest first, each downloadable."""
+    session, org = db.get_session(), _authority()
+    versions = publishing.trust_list_versions(session, org)
+    return render_template("authority/trust_list.html", versions=versions)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _authority() -> Organisation:
+    return require_principal().org
+
+
+def _require_editor() -> None:
+    check_role(require_principal(), EDITORS, AUTHORITY)
+
+
+def _change() -> authority.Change:
+    config = current_app.config
+    return authority.Change(
+        actor=require_principal().actor,
+        now=utcnow(),
+        base_url=str(config["BASE_URL"]).rstrip("/"),
+        kek=config["KEY_ENCRYPTION_KEY"],
+    )
+
+
+def _apply(
+    action: Callable[[authority.Change], object],
+    message: str,
+    endpoint: str,
+    on_error: Callable[[str, int], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """Run one domain change; commit and redirect, or roll back and show the error by the form."""
+    session = db.get_session()
+    try:
+        action(_change())
+    except FORM_ERRORS as exc:
+        session.rollback()
+        return on_error(_error_text(exc), int(getattr(exc, "http_status", 400)))
+    latest = publishing.latest_trust_list(session, _authority())
+    session.commit()
+    if latest is not None:
+        message = f"{message} " + _("Trust list version %(sequence)s is current.", sequence=latest.sequence)
+    flash(message)
+    return redirect(url_for(endpoint))
+
+
+def _error_text(exc: CertsvcError) -> str:
+    field = exc.data.get("field")
+    return f"{exc.message} ({field})" if field else exc.message
+
+
+def _qualification_choices(session: Session) -> list[tuple[int, str]]:
+    return [
+        (q.id, f"{q.name} · {q.code} ({q.provider.name}, {q.provider.country})")
+        for q in authority.foreign_qualifications(session)
+    ]
+
+
+def _accredit_form(session: Session) -> AccreditForm:
+    return AccreditForm(formdata=None, qualifications=_qualification_choices(session))
+
+
+def _equivalence_form(session: Session, org: Organisation) -> EquivalenceForm:
+    nationals = [
+        (n.id, f"{n.code} · {n.title} ({n.framework} {n.level})")
+        for n in national_catalogue.national_catalogue(session, org)
+    ]
+    return EquivalenceForm(qualifications=_qualification_choices(session), nationals=nationals)
+
+
+def _accreditations_page(form: AccreditForm, error: str | None, status: int) -> ResponseReturnValue:
+    session, org = db.get_session(), _authority()
+    page = render_template(
+        "authority/accreditations.html",
+        form=form,
+        accreditations=authority.list_accreditations(session, org),
+        state_of=authority.accreditation_state,
+        today=date.today(),
+        error=error,
+    )
+    return page, status
+
+
+def _embassies_page(form: EnrolEmbassyForm, error: str | None, status: int) -> ResponseReturnValue:
+    session, org = db.get_session(), _authority()
+    listings = authority.list_embassies(session, org)
+    page = render_template("authority/embassies.html", form=form, listings=listings, error=error)
+    return page, status
+
+
+def _catalogue_page(form: NationalQualificationForm, error: str | None, status: int) -> ResponseReturnValue:
+    session, org = db.get_session(), _authority()
+    entries = national_catalogue.national_catalogue(session, org)
+    page = render_template("authority/catalogue.html", form=form, entries=entries, error=error)
+    return page, status
+
+
+def _entry_page(
+    form: NationalQualificationForm, entry: NationalQualification, error: str | None, status: int
+) -> ResponseReturnValue:
+    return render_template("authority/catalogue_entry.html", form=form, entry=entry, error=error), status
+
+
+def _equivalences_page(form: EquivalenceForm, error: str | None, status: int) -> ResponseReturnValue:
+    session, org = db.get_session(), _authority()
+    rules = national_catalogue.list_equivalences(session, org)
+    page = render_template("authority/equivalences.html", form=form, rules=rules, error=error)
+    return page, status

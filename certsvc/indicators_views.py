@@ -1,0 +1,169 @@
+"""The indicators: the authority's dashboard and its public, aggregate-only version.
+
+``/authority/indicators`` shows an authority exact figures for its nationals' credentials,
+filtered by issue dates and corridor. ``/indicators/<authority>`` is public: no sign-in,
+no personal data, small counts suppressed and the rest rounded (see indicator_tables),
+filtered by corridor and year. Every chart downloads as CSV.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from certsvc import db, indicators, organisations
+from certsvc.access import public, require_org_role, require_principal
+from certsvc.errors import CertsvcError
+from certsvc.i18n import gettext as _
+from certsvc.indicator_tables import Dashboard, build, csv_text, label_of
+from certsvc.models import Organisation, OrgKind
+from certsvc.svg_charts import chart_for
+
+bp = Blueprint("indicators", __name__)
+PUBLIC_MAX_AGE = 300
+FIRST_YEAR = 2000
+
+
+class BadFilter(CertsvcError):
+    code = "invalid_filter"
+    http_status = 400
+
+
+class NoSuchDashboard(CertsvcError):
+    code = "not_found"
+    http_status = 404
+
+
+@bp.get("/authority/indicators")
+@require_org_role(kinds=(OrgKind.AUTHORITY,))
+def dashboard() -> ResponseReturnValue:
+    """The authority's dashboard: charts of exact figures, with filters."""
+    org = require_principal().org
+    filters = _private_filters(org)
+    figures = indicators.figures(db.get_session(), filters)
+    board = build(figures, public=False)
+    return render_template(
+        "indicators/dashboard.html",
+        authority=org,
+        board=board,
+        charts=_charts(board),
+        filters=filters,
+        corridors=figures.corridors,
+        query=_query(),
+    )
+
+
+@bp.get("/authority/indicators/<key>.csv")
+@require_org_role(kinds=(OrgKind.AUTHORITY,))
+def dashboard_csv(key: str) -> ResponseReturnValue:
+    """One chart of the dashboard as CSV."""
+    org = require_principal().org
+    board = build(indicators.figures(db.get_session(), _private_filters(org)), public=False)
+    return _csv(board, key, f"{org.slug}-{key}.csv", cache="private, no-store")
+
+
+@bp.get("/indicators/<slug>", endpoint="public")
+@public
+def public_dashboard(slug: str) -> ResponseReturnValue:
+    """The public version: aggregates only, small counts suppressed."""
+    authority = _authority(slug)
+    filters, year = _public_filters(authority)
+    figures = indicators.figures(db.get_session(), filters)
+    board = build(figures, public=True)
+    page = render_template(
+        "indicators/public.html",
+        authority=authority,
+        board=board,
+        charts=_charts(board),
+        filters=filters,
+        year=year,
+        years=list(range(date.today().year, FIRST_YEAR - 1, -1))[:10],
+        corridors=figures.corridors,
+        query=_query(),
+    )
+    response = Response(page)
+    response.cache_control.public = True
+    response.cache_control.max_age = PUBLIC_MAX_AGE
+    return response
+
+
+@bp.get("/indicators/<slug>/<key>.csv")
+@public
+def public_csv(slug: str, key: str) -> ResponseReturnValue:
+    """One chart of the public version as CSV."""
+    authority = _authority(slug)
+    filters, _year = _public_filters(authority)
+    board = build(indicators.figures(db.get_session(), filters), public=True)
+    return _csv(board, key, f"{slug}-{key}.csv", cache=f"public, max-age={PUBLIC_MAX_AGE}")
+
+
+def _csv(board: Dashboard, key: str, filename: str, cache: str) -> Response:
+    table = board.table(key)
+    if table is None:
+        raise NoSuchDashboard("no such chart")
+    response = Response(csv_text(table, label_of), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def _charts(board: Dashboard) -> dict[str, object]:
+    return {table.key: chart_for(table) for table in board.tables}
+
+
+def _authority(slug: str) -> Organisation:
+    try:
+        org = organisations.get_organisation(db.get_session(), slug)
+    except organisations.UnknownOrganisation:
+        raise NoSuchDashboard("no such authority") from None
+    if org.kind is not OrgKind.AUTHORITY:
+        raise NoSuchDashboard("no such authority")
+    return org
+
+
+def _private_filters(org: Organisation) -> indicators.Filters:
+    start, end = _date_arg("from"), _date_arg("to")
+    if start and end and end < start:
+        raise BadFilter(_("The end date is before the start date."), field="to")
+    return indicators.Filters(org.country, start, end, _corridor_arg())
+
+
+def _public_filters(org: Organisation) -> tuple[indicators.Filters, int | None]:
+    year = _year_arg()
+    start, end = (date(year, 1, 1), date(year, 12, 31)) if year else (None, None)
+    return indicators.Filters(org.country, start, end, _corridor_arg()), year
+
+
+def _date_arg(name: str) -> date | None:
+    unverified = request.args.get(name, "").strip()
+    if not unverified:
+        return None
+    try:
+        return date.fromisoformat(unverified)
+    except ValueError:
+        raise BadFilter(_("Enter a date as YYYY-MM-DD."), field=name) from None
+
+
+def _year_arg() -> int | None:
+    unverified = request.args.get("year", "").strip()
+    if not unverified:
+        return None
+    if not unverified.isdigit() or not FIRST_YEAR <= int(unverified) <= date.today().year + 1:
+        raise BadFilter(_("Choose a year from the list."), field="year")
+    return int(unverified)
+
+
+def _corridor_arg() -> str | None:
+    unverified = request.args.get("corridor", "").strip().upper()
+    if not unverified:
+        return None
+    if len(unverified) != 2 or not unverified.isalpha():
+        raise BadFilter(_("Choose a corridor from the list."), field="corridor")
+    return unverified
+
+
+def _query() -> dict[str, str]:
+    """The current filters, to carry into the CSV links."""
+    return {k: v for k, v in request.args.items() if k in ("from", "to", "corridor", "year") and v}

@@ -1,0 +1,137 @@
+"""The browser forms of providers and embassies (Flask-WTF: every form carries a CSRF token).
+
+Labels and messages are English msgids; templates translate them with ``_()`` and the
+choices are translated when a form is built, inside the request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+
+from certsvc.credential import AssessmentMethod, PriorSkillsAssessment
+from certsvc.i18n import gettext as _
+from issuers import cohort_csv, issuance, lifecycle
+
+MAX_ID_NUMBER = 64
+MAX_ASSESSOR = 200
+REQUIRED = "This field is required."
+NOT_A_DATE = "Enter a date as YYYY-MM-DD."
+METHOD_LABELS = {
+    AssessmentMethod.PRACTICAL_TEST: "Practical test",
+    AssessmentMethod.PORTFOLIO: "Portfolio of work",
+    AssessmentMethod.INTERVIEW: "Interview",
+    AssessmentMethod.THIRD_PARTY_REPORT: "Third-party report",
+}
+SEX_LABELS = (("", "Not recorded"), ("F", "Female (F)"), ("M", "Male (M)"), ("X", "Unspecified (X)"))
+
+
+def _not_in_future(_form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and field.data > date.today():
+        raise ValidationError("The date cannot be in the future.")
+
+
+def _plausible_birth_date(_form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and not date(1900, 1, 1) <= field.data <= date.today():
+        raise ValidationError("The birth date is not plausible.")
+
+
+class LearnerForm(FlaskForm):
+    """Register a learner: what the credential names, plus an optional sex for statistics."""
+
+    name = StringField(
+        "Full name",
+        validators=[DataRequired(REQUIRED), Length(max=issuance.MAX_NAME, message="The name is too long.")],
+    )
+    birth_date = DateField(
+        "Birth date", validators=[InputRequired(REQUIRED), _plausible_birth_date], invalid_value_message=NOT_A_DATE
+    )
+    nationality = StringField(
+        "Nationality (two-letter country code, e.g. PH)",
+        validators=[
+            InputRequired(REQUIRED),
+            Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as PH."),
+        ],
+    )
+    id_number = StringField(
+        "ID document number (passport)",
+        validators=[DataRequired(REQUIRED), Length(max=MAX_ID_NUMBER, message="The number is too long.")],
+    )
+    sex = SelectField("Sex (optional, for statistics only)", choices=[value for value, _label in SEX_LABELS])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sex.choices = [(value, _(label)) for value, label in SEX_LABELS]
+
+    def learner_data(self) -> issuance.LearnerData:
+        """The learner as the domain takes it."""
+        assert self.birth_date.data is not None
+        return issuance.LearnerData(
+            name=(self.name.data or "").strip(),
+            birth_date=self.birth_date.data,
+            nationality=(self.nationality.data or "").strip().upper(),
+            id_number=self.id_number.data or "",
+            sex=self.sex.data or None,
+        )
+
+
+class IssueForm(FlaskForm):
+    """Issue a training credential for one of the provider's qualifications."""
+
+    qualification = SelectField("Qualification", validators=[InputRequired(REQUIRED)])
+
+    def __init__(self, *args: Any, qualifications: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.qualification.choices = qualifications
+
+
+class AssessmentForm(FlaskForm):
+    """A prior-skills assessment on arrival: the skills brought, how they were assessed, by whom and when."""
+
+    qualification = SelectField("Skills the worker brought", validators=[InputRequired(REQUIRED)])
+    method = SelectField("Assessment method", choices=[m.value for m in AssessmentMethod])
+    evidence = TextAreaField(
+        "Evidence seen (short summary)",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=cohort_csv.MAX_SUMMARY, message="Keep the summary to 120 characters."),
+        ],
+    )
+    assessor = StringField(
+        "Assessor name",
+        validators=[DataRequired(REQUIRED), Length(max=MAX_ASSESSOR, message="The name is too long.")],
+    )
+    assessed_on = DateField(
+        "Assessment date", validators=[InputRequired(REQUIRED), _not_in_future], invalid_value_message=NOT_A_DATE
+    )
+
+    def __init__(self, *args: Any, qualifications: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.qualification.choices = qualifications
+        self.method.choices = [(m.value, _(label)) for m, label in METHOD_LABELS.items()]
+
+    def assessment(self) -> PriorSkillsAssessment:
+        """The assessment as the credential records it."""
+        assert self.assessed_on.data is not None
+        summary = " ".join((self.evidence.data or "").split())
+        return PriorSkillsAssessment(AssessmentMethod(self.method.data), summary, self.assessed_on.data)
+
+
+class ReasonForm(FlaskForm):
+    """A change that needs a reason (revoke, suspend, reject, withdraw); give each a prefix."""
+
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired("Give a reason."),
+            Length(max=lifecycle.MAX_REASON, message="Keep the reason to 500 characters."),
+        ],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: carries only the CSRF token."""

@@ -1,0 +1,194 @@
+"""Embassy pages: the queue of its own nationals, co-sign a selection, reject with a reason, withdraw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from certsvc import db
+from certsvc.models import AuditEntry, Credential, CredentialState, Learner, Organisation
+from certsvc.statuslist import Status
+from certsvc.stored import status_value
+
+from .test_provider_views import (
+    EMBASSY_MM,
+    EMBASSY_PH,
+    PROVIDER,
+    credential_of,
+    issue_training,
+    issued_id,
+    learner_path,
+    qr_credential,
+    register,
+    sign_in,
+)
+from .test_provider_views import demo as demo  # the fixture
+
+
+def awaiting_of(app: Flask, nationality: str) -> list[str]:
+    """Public ids of credentials awaiting co-signature for nationals of ``nationality``."""
+    with db.session_factory(app)() as session:
+        return list(
+            session.scalars(
+                select(Credential.public_id)
+                .join(Learner, Credential.learner_id == Learner.id)
+                .where(Credential.state == CredentialState.AWAITING_COSIGN, Learner.nationality == nationality)
+            )
+        )
+
+
+def issue_for_ph(app: Flask, count: int = 1, name: str = "Rosa Mae Dizon") -> list[str]:
+    """Issue ``count`` training credentials through the provider's pages; return their ids."""
+    provider = app.test_client()
+    token = sign_in(provider, PROVIDER)
+    learner = learner_path(register(provider, token, name=name))
+    return [issued_id(issue_training(provider, token, learner)) for _ in range(count)]
+
+
+def states(app: Flask, ids: list[str]) -> dict[str, CredentialState]:
+    return {public_id: credential_of(app, public_id).state for public_id in ids}
+
+
+def cosign_selection(client: FlaskClient, token: str, ids: list[str]) -> Any:
+    return client.post("/embassy/cosign", data={"csrf_token": token, "credential": ids})
+
+
+def test_queue_shows_only_own_nationals(demo: Flask, client: FlaskClient) -> None:
+    ph_waiting, mm_waiting = awaiting_of(demo, "PH"), awaiting_of(demo, "MM")
+    assert ph_waiting and mm_waiting and awaiting_of(demo, "SV")
+    sign_in(client, EMBASSY_PH)
+    page = client.get("/embassy/").get_data(as_text=True)
+    assert all(public_id in page for public_id in ph_waiting)
+    assert not any(public_id in page for public_id in mm_waiting + awaiting_of(demo, "SV"))
+    assert "Ana Lim Garcia" in page and "Kuala Lumpur Welding Academy" in page
+
+    other = demo.test_client()
+    sign_in(other, EMBASSY_MM)
+    page = other.get("/embassy/").get_data(as_text=True)
+    assert all(public_id in page for public_id in mm_waiting)
+    assert not any(public_id in page for public_id in ph_waiting)
+    assert other.get(f"/embassy/credentials/{ph_waiting[0]}").status_code == 404
+
+
+def test_cosign_a_selection_in_one_post(demo: Flask, client: FlaskClient) -> None:
+    new = issue_for_ph(demo, 2)
+    token = sign_in(client, EMBASSY_PH)
+    queue = client.get("/embassy/").get_data(as_text=True)
+    assert all(f'value="{public_id}"' in queue for public_id in new)
+
+    response = cosign_selection(client, token, new)
+    assert response.status_code == 302 and response.headers["Location"] == "/embassy/"
+    assert states(demo, new) == dict.fromkeys(new, CredentialState.COSIGNED)
+    queue = client.get("/embassy/").get_data(as_text=True)
+    assert "2 credentials co-signed." in queue and not any(public_id in queue for public_id in new)
+    listed = client.get("/embassy/cosigned").get_data(as_text=True)
+    assert all(public_id in listed for public_id in new)
+
+    with db.session_factory(demo)() as session:
+        embassy = session.scalar(select(Organisation).where(Organisation.slug == "ph-kl"))
+        cosigned = session.scalars(select(Credential).where(Credential.public_id.in_(new))).all()
+        assert embassy is not None and {c.embassy_id for c in cosigned} == {embassy.id}
+        actors = session.scalars(
+            select(AuditEntry.actor).where(AuditEntry.action == "credential.cosigned", AuditEntry.subject.in_(new))
+        ).all()
+        assert actors == [EMBASSY_PH, EMBASSY_PH]
+    # The provider's QR now carries both signatures.
+    provider = demo.test_client()
+    sign_in(provider, PROVIDER)
+    assert len(qr_credential(provider, new[0]).signatures) == 2
+
+
+def test_selection_is_all_or_nothing(demo: Flask, client: FlaskClient) -> None:
+    mine = issue_for_ph(demo, 2)
+    not_mine = awaiting_of(demo, "MM")[0]
+    token = sign_in(client, EMBASSY_PH)
+    assert cosign_selection(client, token, [mine[0], not_mine]).status_code == 404
+    assert cosign_selection(client, token, []).status_code == 400
+    assert states(demo, [*mine, not_mine]) == dict.fromkeys([*mine, not_mine], CredentialState.AWAITING_COSIGN)
+
+    assert cosign_selection(client, token, [mine[0]]).status_code == 302
+    response = cosign_selection(client, token, [mine[1], mine[0]])  # the second is co-signed already
+    assert response.status_code == 409 and "Nothing was co-signed" in response.get_data(as_text=True)
+    assert credential_of(demo, mine[1]).state is CredentialState.AWAITING_COSIGN
+
+
+def test_detail_page_and_cosign_one(demo: Flask, client: FlaskClient) -> None:
+    [public_id] = issue_for_ph(demo)
+    token = sign_in(client, EMBASSY_PH)
+    page = client.get(f"/embassy/credentials/{public_id}").get_data(as_text=True)
+    assert "Rosa Mae Dizon" in page and "Shielded Metal Arc Welding" in page and "7212" in page
+    response = client.post(f"/embassy/credentials/{public_id}/cosign", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert credential_of(demo, public_id).state is CredentialState.COSIGNED
+    response = client.post(f"/embassy/credentials/{public_id}/cosign", data={"csrf_token": token})
+    assert response.status_code == 409
+
+    with db.session_factory(demo)() as session:
+        prior = session.scalar(
+            select(Credential.public_id)
+            .join(Learner, Credential.learner_id == Learner.id)
+            .where(Credential.kind == "prior_skills", Learner.nationality == "PH")
+            .limit(1)
+        )
+    page = client.get(f"/embassy/credentials/{prior}").get_data(as_text=True)
+    assert "Practical test" in page and "Bed bath, transfers and medication log observed" in page
+
+
+def test_reject_with_a_reason_the_provider_sees(demo: Flask, client: FlaskClient) -> None:
+    [public_id] = issue_for_ph(demo)
+    token = sign_in(client, EMBASSY_PH)
+    path = f"/embassy/credentials/{public_id}/reject"
+    response = client.post(path, data={"reject-csrf_token": token, "reject-reason": ""})
+    assert response.status_code == 400 and "Give a reason." in response.get_data(as_text=True)
+    assert credential_of(demo, public_id).state is CredentialState.AWAITING_COSIGN
+
+    reason = "Attendance sheet shows 40 of the 120 training hours."
+    response = client.post(path, data={"reject-csrf_token": token, "reject-reason": reason})
+    assert response.status_code == 302
+    rejected = credential_of(demo, public_id)
+    assert rejected.state is CredentialState.REJECTED and rejected.reject_reason == reason
+    assert f"Credential {public_id} rejected." in client.get("/embassy/").get_data(as_text=True)
+    assert public_id not in client.get("/embassy/").get_data(as_text=True)  # out of the queue
+
+    provider = demo.test_client()
+    sign_in(provider, PROVIDER)
+    page = provider.get(f"/provider/credentials/{public_id}").get_data(as_text=True)
+    assert "The embassy rejected this credential" in page and reason in page
+    assert public_id in provider.get("/provider/credentials?state=rejected").get_data(as_text=True)
+
+
+def test_withdraw_a_cosignature(demo: Flask, client: FlaskClient) -> None:
+    [public_id] = issue_for_ph(demo)
+    token = sign_in(client, EMBASSY_PH)
+    assert cosign_selection(client, token, [public_id]).status_code == 302
+    listed = client.get("/embassy/cosigned").get_data(as_text=True)
+    assert f"/embassy/credentials/{public_id}#withdraw" in listed
+
+    path = f"/embassy/credentials/{public_id}/withdraw"
+    assert client.post(path, data={"withdraw-csrf_token": token, "withdraw-reason": " "}).status_code == 400
+    assert credential_of(demo, public_id).withdrawn_at is None
+    reason = "Nationality record under correction."
+    response = client.post(path, data={"withdraw-csrf_token": token, "withdraw-reason": reason})
+    assert response.status_code == 302 and response.headers["Location"] == "/embassy/cosigned"
+    withdrawn = credential_of(demo, public_id)
+    assert withdrawn.withdrawn_at is not None and withdrawn.reason == reason
+    assert status_value(withdrawn) is Status.COSIGNATURE_WITHDRAWN
+    assert client.post(path, data={"withdraw-csrf_token": token, "withdraw-reason": "again"}).status_code == 409
+
+    provider = demo.test_client()
+    sign_in(provider, PROVIDER)
+    page = provider.get(f"/provider/credentials/{public_id}").get_data(as_text=True)
+    assert "The embassy withdrew its co-signature" in page and reason in page
+
+
+def test_embassy_actions_need_csrf(demo: Flask, client: FlaskClient) -> None:
+    [public_id] = issue_for_ph(demo)
+    sign_in(client, EMBASSY_PH)
+    assert client.post("/embassy/cosign", data={"credential": [public_id]}).status_code == 400
+    assert client.post(f"/embassy/credentials/{public_id}/cosign").status_code == 400
+    response = client.post(f"/embassy/credentials/{public_id}/reject", data={"reject-reason": "No token."})
+    assert response.status_code == 400
+    assert credential_of(demo, public_id).state is CredentialState.AWAITING_COSIGN

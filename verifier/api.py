@@ -1,0 +1,137 @@
+"""The public verification API: one credential, a batch, and the ID-number check; no account needed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
+
+from certsvc import metrics, openapi
+from certsvc.access import anonymous
+from certsvc.credential import id_number_matches
+from certsvc.errors import CertsvcError
+from certsvc.qr_image import decode_image
+from verifier import api_docs, counting, documents, limits, web_messages
+from verifier.inputs import read_credential
+from verifier.pipeline import verify
+from verifier.result import VerificationResult
+
+bp = Blueprint("verify_api", __name__, url_prefix="/api/v1")
+openapi.add_paths(api_docs.PATHS, schemas=api_docs.SCHEMAS, tags=api_docs.TAGS)
+MAX_ID_NUMBER_CHARS = 64
+
+
+class BadVerifyRequest(CertsvcError):
+    """The request does not hold what the endpoint needs."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+@bp.post("/verify")
+@anonymous
+def verify_one() -> ResponseReturnValue:
+    """Verify one credential: JSON ``{"credential": text}`` or a multipart ``image`` of its QR code."""
+    limits.check_rate("verify")
+    unverified_text, display = _single_input()
+    now = datetime.now(UTC)
+    body = verify_and_count([unverified_text], now)[0].to_dict()
+    if display:
+        body["display"] = web_messages.result_view(body, checked_at=now, site=request.host)
+    return jsonify(body)
+
+
+@bp.post("/verify/batch")
+@anonymous
+def verify_batch() -> ResponseReturnValue:
+    """Verify up to VERIFY_MAX_BATCH credentials: ``{"credentials": [text, ...]}``; results in order."""
+    limits.check_rate("batch")
+    unverified = _json_object().get("credentials")
+    if not isinstance(unverified, list) or not all(isinstance(c, str) for c in unverified):
+        raise BadVerifyRequest('send {"credentials": ["<QR text, URL or credential>", ...]}', field="credentials")
+    if not 1 <= len(unverified) <= limits.max_batch():
+        raise BadVerifyRequest(
+            f"a batch holds 1 to {limits.max_batch()} credentials, not {len(unverified)}",
+            field="credentials",
+            limit=limits.max_batch(),
+        )
+    for text in unverified:
+        limits.check_length(text)
+    results = verify_and_count(unverified, datetime.now(UTC))
+    return jsonify([r.to_dict() for r in results])
+
+
+@bp.post("/verify/id-check")
+@anonymous
+def id_check() -> ResponseReturnValue:
+    """Tell whether a typed ID document number is the one the credential holds (hashed); never echo it."""
+    limits.check_rate("verify")
+    data = _json_object()
+    unverified_text, typed = data.get("credential"), data.get("id_number")
+    if not isinstance(unverified_text, str) or not isinstance(typed, str):
+        raise BadVerifyRequest('send {"credential": "<QR text or credential>", "id_number": "<number>"}')
+    if len(typed) > MAX_ID_NUMBER_CHARS:
+        raise BadVerifyRequest(f"an ID number has at most {MAX_ID_NUMBER_CHARS} characters", field="id_number")
+    limits.check_length(unverified_text)
+    result, matches = check_id_number(unverified_text, typed, datetime.now(UTC))
+    return jsonify({"match": matches, "status": result.status.value})
+
+
+# -- shared with the page ----------------------------------------------------------------------
+
+
+def verify_and_count(unverified_texts: list[str], now: datetime) -> list[VerificationResult]:
+    """Verify each input against the cached documents and count each verification anonymously."""
+    docs = documents.current()
+    results = [verify(text, docs.trust_lists, docs.status_lists, now) for text in unverified_texts]
+    counting.count(results, now)
+    for result in results:
+        metrics.record_verification(result)
+    return results
+
+
+def check_id_number(unverified_text: str, typed_number: str, now: datetime) -> tuple[VerificationResult, bool]:
+    """Verify the credential (uncounted) and compare the typed number; only an authentic payload can match."""
+    docs = documents.current()
+    result = verify(unverified_text, docs.trust_lists, docs.status_lists, now)
+    if not any(c.name == "provider_signature" and c.ok for c in result.checks):
+        return result, False
+    payload = json.loads(read_credential(unverified_text).payload)
+    return result, id_number_matches(payload, typed_number)
+
+
+def read_image(upload: FileStorage) -> str:
+    """Return the QR text of an uploaded photo or screenshot, within the upload limits."""
+    max_bytes, max_pixels = limits.image_limits()
+    # One byte over the limit is enough to know it is too large, without reading it all.
+    return decode_image(upload.stream.read(max_bytes + 1), max_bytes=max_bytes, max_pixels=max_pixels)
+
+
+def _single_input() -> tuple[str, bool]:
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        upload = request.files.get("image")
+        display = request.form.get("display") in ("1", "true")
+        if upload is not None:
+            return read_image(upload), display
+        text = request.form.get("credential")
+    else:
+        data = _json_object()
+        text, display = data.get("credential"), data.get("display") is True
+    if not isinstance(text, str) or not text.strip():
+        raise BadVerifyRequest(
+            'send JSON {"credential": "<QR text, URL or credential>"} or a multipart form with an "image" file',
+            field="credential",
+        )
+    limits.check_length(text)
+    return text, display
+
+
+def _json_object() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadVerifyRequest("send a JSON object with Content-Type: application/json")
+    return data

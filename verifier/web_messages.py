@@ -1,0 +1,258 @@
+"""What the verification page says about a result, in the page's language.
+
+The pipeline's sentences are English and name the organisations involved; the page shows
+them as they are in English, and otherwise a translated sentence chosen by the check and
+its reason code, filled with names from the result's summary. The page's script and its
+server-side rendering both show this one view, so they always say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from certsvc.i18n import current_language
+from certsvc.i18n import gettext as _
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
+VERDICTS = {
+    "recognized": (
+        N_("Recognised"),
+        N_("This credential is authentic and recognised in the holder's home country."),
+    ),
+    "authentic": (
+        N_("Authentic but not recognised yet"),
+        N_("The provider issued this credential, but it is not (or no longer) recognised in the holder's country."),
+    ),
+    "invalid": (N_("Not valid"), N_("Do not rely on this credential.")),
+}
+
+CHECK_LABELS = {
+    "well_formed": N_("Readable credential"),
+    "provider_signature": N_("Issuer's signature"),
+    "provider_key": N_("Issuer's key"),
+    "accreditation": N_("Accreditation"),
+    "validity": N_("Dates"),
+    "status": N_("Revocation"),
+    "cosignature": N_("Embassy co-signature"),
+    "equivalence": N_("National recognition"),
+}
+
+#: Short words after "Not valid:" for the reason that makes a credential invalid.
+SHORT_REASONS = {
+    "revoked": N_("revoked"),
+    "suspended": N_("suspended"),
+    "expired": N_("expired"),
+    "not_yet_valid": N_("not valid yet"),
+    "bad_signature": N_("the signature does not match"),
+    "qr_malformed": N_("the QR code is damaged or incomplete"),
+    "qr_unsupported_version": N_("unknown QR code format"),
+    "issuer_unknown_key": N_("unknown issuer"),
+    "issuer_mismatch": N_("unknown issuer"),
+    "issuer_not_accredited": N_("the issuer was not accredited"),
+    "key_compromised": N_("the issuer's key was compromised"),
+    "key_not_valid_at_issue": N_("the issuer's key was not valid"),
+    "no_trust_list": N_("no trust list for the holder's country"),
+    "status_unknown": N_("the revocation status is unknown"),
+}
+DEFAULT_SHORT_REASON = N_("not a readable credential")
+
+PASSED = {
+    "well_formed": N_("The credential is complete and readable."),
+    "provider_signature": N_("Issued and signed by %(issuer)s."),
+    "provider_key": N_("The provider's key was valid on the issue date."),
+    "accreditation": N_("%(issuer)s was accredited for this qualification on %(issued)s."),
+    "validity": N_("Valid from %(valid_from)s until %(valid_until)s."),
+    "status": N_("Not revoked or suspended."),
+    "cosignature": N_("Co-signed by %(cosigner)s."),
+    "equivalence": N_("%(authority)s maps it to %(national)s."),
+}
+
+FAILED = {
+    "malformed": N_("This is not a readable credential."),
+    "input_too_large": N_("The input is too large to be a credential."),
+    "qr_malformed": N_("The QR code is damaged or incomplete: it was changed, or not read completely."),
+    "qr_unsupported_version": N_("The QR code uses a format this page does not know."),
+    "alg_not_allowed": N_("The credential uses a signature method that is not accepted."),
+    "header_not_allowed": N_("The credential's signature carries data that is not accepted."),
+    "key_in_header": N_("The credential's signature carries data that is not accepted."),
+    "crit_not_supported": N_("The credential's signature carries data that is not accepted."),
+    "payload_mismatch": N_("The two signatures do not cover the same credential."),
+    "claims_invalid": N_("The credential's contents are incomplete or inconsistent."),
+    "no_trust_list": N_("No trust list is available for the holder's country."),
+    "issuer_unknown_key": N_("The signing key is not one that the authority trusts for a provider."),
+    "bad_signature": N_("The signature does not match: the credential was changed, or not issued by this provider."),
+    "issuer_mismatch": N_("Signed by a provider other than the one the credential names."),
+    "key_not_valid_at_issue": N_("The provider's key was not in use on the issue date."),
+    "key_compromised": N_("The provider's key had been reported compromised before this credential was issued."),
+    "issuer_not_accredited": N_("The provider was not accredited for this qualification on the issue date."),
+    "not_yet_valid": N_("The credential is not valid yet."),
+    "expired": N_("The credential has expired."),
+    "status_unknown": N_("The revocation status could not be checked."),
+    "revoked": N_("The provider has revoked this credential."),
+    "suspended": N_("The provider has suspended this credential."),
+    "cosignature_missing": N_("Not yet co-signed by the embassy of the holder's country."),
+    "cosignature_withdrawn": N_("The embassy has withdrawn its co-signature."),
+    "cosigner_unknown_key": N_("The co-signing key is not one that the authority trusts."),
+    "cosignature_bad": N_("The co-signature does not match this credential."),
+    "cosigner_key_compromised": N_("The co-signing key has been reported compromised."),
+    "cosigner_not_embassy_of_holder_country": N_("The co-signer is not an embassy of the holder's country."),
+    "no_equivalence": N_("No national qualification is mapped to this one yet."),
+}
+
+ASSESSMENT_METHODS = {
+    "practical_test": N_("a practical test"),
+    "portfolio": N_("a portfolio of work"),
+    "interview": N_("an interview"),
+    "third_party_report": N_("a third-party report"),
+}
+
+KINDS = {
+    "training": N_("Training completed abroad"),
+    "prior_skills": N_("Skills the worker brought (recognition of prior learning)"),
+}
+
+
+def result_view(result: dict[str, Any], *, checked_at: datetime, site: str) -> dict[str, Any]:
+    """Build everything the page shows about one result, as plain strings in the page's language."""
+    summary = result.get("summary") or {}
+    names = _names(result, summary)
+    return {
+        "status": result["status"],
+        "title": _title(result),
+        "text": _(VERDICTS[result["status"]][1]),
+        "recognition": _recognition(result.get("recognition")),
+        "prior_skills": _prior_skills(summary),
+        "checks": [_check(check, names) for check in result.get("checks", [])],
+        "details": _details(summary),
+        "details_title": _("Credential details")
+        if result["status"] != "invalid"
+        else _("Details as written in the credential (not confirmed)"),
+        "checked": _("Checked on %(time)s at %(site)s.", time=checked_at.strftime("%Y-%m-%d %H:%M UTC"), site=site),
+    }
+
+
+def _title(result: dict[str, Any]) -> str:
+    title = _(VERDICTS[result["status"]][0])
+    if result["status"] != "invalid":
+        return title
+    first = next(iter(result.get("reasons") or []), None)
+    short = SHORT_REASONS.get(first or "", DEFAULT_SHORT_REASON)
+    return f"{title}: {_(short)}"
+
+
+def _check(check: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    name = check.get("name", "")
+    label = _(CHECK_LABELS[name]) if name in CHECK_LABELS else name
+    return {"name": name, "ok": bool(check.get("ok")), "label": label, "sentence": _sentence(check, names)}
+
+
+def _sentence(check: dict[str, Any], names: dict[str, str]) -> str:
+    detail = str(check.get("detail", ""))
+    # The pipeline's sentences name who and when; but an unreadable input's detail is a parser's message.
+    if current_language().code == "en" and (check.get("ok") or check.get("name") != "well_formed"):
+        return detail
+    template = PASSED.get(check.get("name", "")) if check.get("ok") else FAILED.get(check.get("reason") or "")
+    if template is None:
+        return detail
+    try:
+        return _(template, **names)
+    except (KeyError, TypeError, ValueError):
+        return detail
+
+
+def _names(result: dict[str, Any], summary: dict[str, Any]) -> dict[str, str]:
+    rule = result.get("recognition") or summary.get("equivalent_to") or {}
+    national = ""
+    if rule:
+        national = _(
+            "%(title)s (%(framework)s level %(level)s)", **_strings(rule, "national_title", "framework", "level")
+        )
+    issued = str(summary.get("valid_from") or "")[:10]
+    return {
+        "issuer": _name(summary.get("issuer")),
+        "cosigner": _name(summary.get("cosigner")),
+        "issued": issued,
+        "valid_from": issued,
+        "valid_until": str(summary.get("valid_until") or "")[:10],
+        "authority": str(rule.get("authority") or ""),
+        "national": national,
+    }
+
+
+def _strings(mapping: dict[str, Any], *keys: str) -> dict[str, str]:
+    renamed = {"national_title": "title"}
+    return {renamed.get(k, k): str(mapping.get(k) or "") for k in keys}
+
+
+def _name(entry: Any) -> str:
+    return str(entry.get("name") or "") if isinstance(entry, dict) else ""
+
+
+def _recognition(recognition: dict[str, Any] | None) -> str | None:
+    if not recognition:
+        return None
+    if current_language().code == "en":
+        return str(recognition.get("statement", ""))
+    return _(
+        "Recognised in %(country)s as %(title)s (%(framework)s level %(level)s) by %(authority)s.",
+        country=str(recognition.get("country_name") or ""),
+        **_strings(recognition, "national_title", "framework", "level", "authority"),
+    )
+
+
+def _prior_skills(summary: dict[str, Any]) -> str | None:
+    assessment = summary.get("assessment")
+    if summary.get("kind") != "prior_skills" or not isinstance(assessment, dict):
+        return None
+    method = ASSESSMENT_METHODS.get(str(assessment.get("method")))
+    text = _(
+        "This credential recognises skills the worker already had on arrival. They were assessed by %(method)s "
+        "on %(date)s.",
+        method=_(method) if method else str(assessment.get("method") or ""),
+        date=str(assessment.get("assessed_on") or "")[:10],
+    )
+    evidence = assessment.get("evidence")
+    return f"{text} {_('Evidence: %(evidence)s', evidence=str(evidence))}" if evidence else text
+
+
+def _details(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    holder = summary.get("holder") or {}
+    qualification = summary.get("qualification") or {}
+    level = " ".join(str(qualification.get(k) or "") for k in ("framework", "level")).strip()
+    rows: list[tuple[str, Callable[[], Any]]] = [
+        (N_("Holder"), lambda: holder.get("name")),
+        (N_("Date of birth"), lambda: holder.get("birth_date")),
+        (N_("Nationality"), lambda: holder.get("nationality")),
+        (N_("Qualification"), lambda: qualification.get("name")),
+        (N_("Level"), lambda: level),
+        (N_("Occupation (ISCO-08)"), lambda: qualification.get("isco_code")),
+        (N_("ASEAN reference level"), lambda: qualification.get("asean_level")),
+        (N_("Kind"), lambda: _(KINDS[summary["kind"]]) if summary.get("kind") in KINDS else None),
+        (N_("Issued by"), lambda: _issuer(summary.get("issuer"))),
+        (N_("Co-signed by"), lambda: _name(summary.get("cosigner"))),
+        (N_("Valid from"), lambda: str(summary.get("valid_from") or "")[:10]),
+        (N_("Valid until"), lambda: str(summary.get("valid_until") or "")[:10]),
+        (N_("Credential ID"), lambda: summary.get("id")),
+    ]
+    shown = []
+    for label, value in rows:
+        text = value() if isinstance(holder, dict) and isinstance(qualification, dict) else None
+        if text not in (None, ""):
+            shown.append((_(label), str(text)))
+    return shown
+
+
+def _issuer(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    name, country = entry.get("name"), entry.get("country")
+    if not name:
+        return None
+    return f"{name} ({country})" if country else str(name)
