@@ -56,7 +56,8 @@ def init_app(app: Flask) -> None:
     languages = load_languages()
     app.extensions["certsvc.languages"] = languages
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Jinja's new-style gettext formats the variables itself, so it gets the unformatting lookups.
+    app.jinja_env.install_gettext_callables(_lookup, _lookup_plural, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["languages"] = languages
     app.jinja_env.globals["current_language"] = current_language
     app.before_request(_choose_language)
@@ -73,6 +74,14 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """Translate with a plural form; catalogues hold the singular and plural as separate entries."""
     message = singular if num == 1 else plural
     return gettext(message, num=num, **variables)
+
+
+def _lookup(message: str) -> str:
+    return _messages().get(message, message)
+
+
+def _lookup_plural(singular: str, plural: str, num: int) -> str:
+    return _lookup(singular if num == 1 else plural)
 
 
 def current_language() -> Language:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -104,13 +104,6 @@ def asset(name: str) -> ResponseReturnValue:
 @functools.cache
 def _asset_bytes(name: str) -> bytes:
     return (files("templates") / "verify" / name).read_bytes()
-
-
-@bp.get("/healthz")
-@public
-def healthz() -> ResponseReturnValue:
-    """A trivial JSON answer for load balancers (and the benchmark's baseline)."""
-    return jsonify({"status": "ok"})
 
 
 def _page(
