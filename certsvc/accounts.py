@@ -184,14 +184,15 @@ def check_throttle(session: Session, email: str, address: str, policy: ThrottleP
 def _login_failure_reason(user: User | None, password: str, hasher: PasswordHasher) -> str | None:
     if user is None:
         # Spend the same time as a real check, so timing does not reveal which emails exist.
-        _verify(hasher, _dummy_hash(hasher), password)
+        verify_secret(hasher, dummy_hash(hasher), password)
         return "unknown_user"
-    if not _verify(hasher, user.password_hash, password):
+    if not verify_secret(hasher, user.password_hash, password):
         return "wrong_password"
     return None if user.active else "inactive_user"
 
 
-def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+def verify_secret(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    """Check a password or PIN against its argon2 hash; a malformed hash is a mismatch."""
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -201,7 +202,8 @@ def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
 _DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
 
 
-def _dummy_hash(hasher: PasswordHasher) -> str:
+def dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash to verify against when there is no account, so timing does not tell."""
     cost = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
     if cost not in _DUMMY_HASHES:
         _DUMMY_HASHES[cost] = hasher.hash("certsvc timing equaliser")

@@ -23,7 +23,6 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -246,12 +245,14 @@ def find_claim(
         )
     if claim is None or not hmac.compare_digest(claim.code_hash, claim_code_hash(code or "")):
         # The same argon2 work as a real PIN check: timing does not tell whether a code exists.
-        _verify(hasher, _dummy_hash(hasher), unverified_pin)
+        accounts.verify_secret(hasher, accounts.dummy_hash(hasher), unverified_pin)
         _record_failure(session, _CLAIM_KEY, address, policy, now)
         raise WrongClaim("the claim code or the PIN is wrong")
     if claim.failures >= MAX_PIN_FAILURES:
         raise ClaimLocked("too many wrong PINs were tried with this claim code")
-    if not _is_pin(unverified_pin.strip()) or not _verify(hasher, claim.pin_hash, unverified_pin.strip()):
+    if not _is_pin(unverified_pin.strip()) or not accounts.verify_secret(
+        hasher, claim.pin_hash, unverified_pin.strip()
+    ):
         claim.failures += 1
         _record_failure(session, _CLAIM_KEY, address, policy, now)
         raise WrongClaim("the claim code or the PIN is wrong")
@@ -382,8 +383,8 @@ def authenticate_wallet_user(
     user = session.scalar(select(WalletUser).where(WalletUser.login == login))
     password = password[:MAX_PASSWORD]
     if user is None:
-        _verify(hasher, _dummy_hash(hasher), password)
-    if user is None or not _verify(hasher, user.password_hash, password):
+        accounts.verify_secret(hasher, accounts.dummy_hash(hasher), password)
+    if user is None or not accounts.verify_secret(hasher, user.password_hash, password):
         _record_failure(session, key, address, policy, now)
         raise InvalidWalletLogin("wrong phone number, email or password")
     session.execute(delete(LoginFailure).where(LoginFailure.email == key[:320], LoginFailure.address == address[:64]))
@@ -652,23 +653,6 @@ def _record_failure(session: Session, key: str, address: str, policy: ThrottlePo
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
     session.add(LoginFailure(email=key[:320], address=address[:64], at=now))
     session.flush()
-
-
-def _verify(hasher: PasswordHasher, hashed: str, secret: str) -> bool:
-    try:
-        return hasher.verify(hashed, secret)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-_DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
-
-
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    cost = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
-    if cost not in _DUMMY_HASHES:
-        _DUMMY_HASHES[cost] = hasher.hash("certsvc wallet timing equaliser")
-    return _DUMMY_HASHES[cost]
 
 
 def _payload(credential: Credential) -> dict[str, object]:

@@ -13,7 +13,6 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -35,7 +34,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from certsvc import db, errors_web, qr_image, wallet, wallet_pdf
+from certsvc import db, errors_web, page_assets, qr_image, wallet, wallet_pdf
 from certsvc.access import password_hasher, public
 from certsvc.i18n import current_language
 from certsvc.i18n import gettext as _
@@ -57,7 +56,7 @@ SESSION_NEW_SHARE = "wallet_new_share"
 PENDING_SECONDS = 30 * 60
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Cookie"}
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-ASSETS = {"wallet.js": "text/javascript", "wallet.css": "text/css", "icon.svg": "image/svg+xml"}
+ASSETS = frozenset({"wallet.js", "wallet.css", "icon.svg"})
 ASSET_MAX_AGE = 3600
 QR_BOX = 10
 PUBLIC_ID = "<string(maxlength=32):public_id>"
@@ -524,7 +523,7 @@ def shared_qr(token: str) -> ResponseReturnValue:
 def service_worker() -> ResponseReturnValue:
     """The service worker; its scope is the whole wallet, ``/wallet`` included."""
     headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": url_for(".index")}
-    return Response(_asset_bytes("sw.js"), mimetype="text/javascript", headers=headers)
+    return Response(page_assets.asset_bytes("wallet/assets", "sw.js"), mimetype="text/javascript", headers=headers)
 
 
 @bp.get("/manifest.webmanifest")
@@ -549,18 +548,7 @@ def manifest() -> ResponseReturnValue:
 @public
 def asset(name: str) -> ResponseReturnValue:
     """The wallet's script, stylesheet and icon (same origin: no CDN, no web fonts, no inline script)."""
-    if name not in ASSETS:
-        return Response(status=404)
-    response = Response(_asset_bytes(name), mimetype=ASSETS[name])
-    response.cache_control.public = True
-    response.cache_control.max_age = ASSET_MAX_AGE
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-@functools.cache
-def _asset_bytes(name: str) -> bytes:
-    return (files("templates") / "wallet" / "assets" / name).read_bytes()
+    return page_assets.asset_response("wallet/assets", name, ASSETS, ASSET_MAX_AGE)
 
 
 # -- the provider's receipt ------------------------------------------------------------------

@@ -8,22 +8,21 @@ are rendered here on the server with the same template.
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
-from importlib.resources import files
 from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from certsvc import page_assets
 from certsvc.access import anonymous, public
 from certsvc.errors import ImageError, ImageTooLarge, InputTooLarge
 from certsvc.i18n import gettext as _
 from verifier import api, counting, documents, limits, web_messages
 
 bp = Blueprint("verify", __name__)
-ASSETS = {"verify.js": "text/javascript", "verify.css": "text/css"}
+ASSETS = frozenset({"verify.js", "verify.css"})
 ASSET_MAX_AGE = 24 * 3600
 
 
@@ -92,18 +91,7 @@ def id_check() -> ResponseReturnValue:
 @public
 def asset(name: str) -> ResponseReturnValue:
     """The page's script and stylesheet (same origin: no CDN, no inline script)."""
-    if name not in ASSETS:
-        return Response(status=404)
-    response = Response(_asset_bytes(name), mimetype=ASSETS[name])
-    response.cache_control.public = True
-    response.cache_control.max_age = ASSET_MAX_AGE
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-@functools.cache
-def _asset_bytes(name: str) -> bytes:
-    return (files("templates") / "verify" / name).read_bytes()
+    return page_assets.asset_response("verify", name, ASSETS, ASSET_MAX_AGE)
 
 
 def _page(
