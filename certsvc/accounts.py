@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +18,9 @@ from certsvc.models import ApiToken, LoginFailure, Organisation, OrgKind, Role, 
 
 EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 320
+#: Column sizes of login_failures: the throttled key (an email or a wallet key) and the address.
+MAX_FAILURE_KEY = 320
+MAX_FAILURE_ADDRESS = 64
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 
@@ -151,7 +154,7 @@ def authenticate(
     user = session.scalar(select(User).where(User.email == email))
     reason = _login_failure_reason(user, password, hasher)
     if reason is not None:
-        _record_failure(session, email, address, policy, now)
+        record_failure(session, email, address, policy, now)
         org_id = user.org_id if user is not None else None
         details = {"address": address, "reason": reason}
         audit.append(session, "login.failed", actor=email, org_id=org_id, subject=email, details=details, now=now)
@@ -165,20 +168,29 @@ def authenticate(
 
 def check_throttle(session: Session, email: str, address: str, policy: ThrottlePolicy, now: datetime) -> None:
     """Raise LoginThrottled when this email and address used up their failures in the window."""
-    since = now - policy.window
-    count, oldest = session.execute(
-        select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
-            LoginFailure.email == email, LoginFailure.address == address, LoginFailure.at > since
-        )
-    ).one()
-    if count >= policy.max_failures:
-        retry_after = max(1, int((oldest + policy.window - now).total_seconds()) + 1)
+    retry_after = throttled_for(session, email, address, policy, now)
+    if retry_after is not None:
         minutes = -(-retry_after // 60)
         raise LoginThrottled(
             f"Too many failed sign-in attempts for this account from your address. "
             f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
             retry_after=retry_after,
         )
+
+
+def throttled_for(session: Session, key: str, address: str, policy: ThrottlePolicy, now: datetime) -> int | None:
+    """Seconds to wait when ``key`` from ``address`` used up its failures in the window, else None."""
+    count, oldest = session.execute(
+        select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
+            LoginFailure.email == key[:MAX_FAILURE_KEY],
+            LoginFailure.address == address[:MAX_FAILURE_ADDRESS],
+            LoginFailure.at > now - policy.window,
+        )
+    ).one()
+    if count < policy.max_failures:
+        return None
+    oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
+    return max(1, int((oldest + policy.window - now).total_seconds()) + 1)
 
 
 def _login_failure_reason(user: User | None, password: str, hasher: PasswordHasher) -> str | None:
@@ -210,9 +222,10 @@ def dummy_hash(hasher: PasswordHasher) -> str:
     return _DUMMY_HASHES[cost]
 
 
-def _record_failure(session: Session, email: str, address: str, policy: ThrottlePolicy, now: datetime) -> None:
+def record_failure(session: Session, key: str, address: str, policy: ThrottlePolicy, now: datetime) -> None:
+    """Count one failure of ``key`` from ``address`` (and forget failures older than the window)."""
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
-    session.add(LoginFailure(email=email, address=address[:64], at=now))
+    session.add(LoginFailure(email=key[:MAX_FAILURE_KEY], address=address[:MAX_FAILURE_ADDRESS], at=now))
     session.flush()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import datetime
@@ -123,7 +124,7 @@ def publish_trust_list(
     if latest is not None and latest.content_hash == content:
         return latest
     sequence = (latest.sequence if latest else 0) + 1
-    signed = TrustList(**{**_fields(draft), "sequence": sequence})
+    signed = dataclasses.replace(draft, sequence=sequence)
     signer = signer_for(session, authority, kek, base_url)
     version = TrustListVersion(
         authority_id=authority.id,
@@ -213,19 +214,6 @@ def _rule(rule: Equivalence, base_url: str) -> TrustedEquivalence:
         rule.level,
         rule.note,
     )
-
-
-def _fields(trust_list: TrustList) -> dict[str, object]:
-    return {
-        "authority": trust_list.authority,
-        "country": trust_list.country,
-        "country_name": trust_list.country_name,
-        "sequence": trust_list.sequence,
-        "issued_at": trust_list.issued_at,
-        "ttl": trust_list.ttl,
-        "organisations": trust_list.organisations,
-        "equivalences": trust_list.equivalences,
-    }
 
 
 def _content_hash(trust_list: TrustList) -> str:

@@ -246,7 +246,7 @@ def find_claim(
     if claim is None or not hmac.compare_digest(claim.code_hash, claim_code_hash(code or "")):
         # The same argon2 work as a real PIN check: timing does not tell whether a code exists.
         accounts.verify_secret(hasher, accounts.dummy_hash(hasher), unverified_pin)
-        _record_failure(session, _CLAIM_KEY, address, policy, now)
+        accounts.record_failure(session, _CLAIM_KEY, address, policy, now)
         raise WrongClaim("the claim code or the PIN is wrong")
     if claim.failures >= MAX_PIN_FAILURES:
         raise ClaimLocked("too many wrong PINs were tried with this claim code")
@@ -254,7 +254,7 @@ def find_claim(
         hasher, claim.pin_hash, unverified_pin.strip()
     ):
         claim.failures += 1
-        _record_failure(session, _CLAIM_KEY, address, policy, now)
+        accounts.record_failure(session, _CLAIM_KEY, address, policy, now)
         raise WrongClaim("the claim code or the PIN is wrong")
     if claim.claimed_at is not None:
         mine = wallet_user is not None and claim.wallet_user_id == wallet_user.id
@@ -385,7 +385,7 @@ def authenticate_wallet_user(
     if user is None:
         accounts.verify_secret(hasher, accounts.dummy_hash(hasher), password)
     if user is None or not accounts.verify_secret(hasher, user.password_hash, password):
-        _record_failure(session, key, address, policy, now)
+        accounts.record_failure(session, key, address, policy, now)
         raise InvalidWalletLogin("wrong phone number, email or password")
     session.execute(delete(LoginFailure).where(LoginFailure.email == key[:320], LoginFailure.address == address[:64]))
     if hasher.check_needs_rehash(user.password_hash):
@@ -639,20 +639,9 @@ def _check_throttle(
     now: datetime,
     error: type[WalletError] = ClaimThrottled,
 ) -> None:
-    count, oldest = session.execute(
-        select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
-            LoginFailure.email == key[:320], LoginFailure.address == address[:64], LoginFailure.at > now - policy.window
-        )
-    ).one()
-    if count >= policy.max_failures:
-        retry_after = max(1, int((_aware(oldest) + policy.window - now).total_seconds()) + 1)
+    retry_after = accounts.throttled_for(session, key, address, policy, now)
+    if retry_after is not None:
         raise error("too many wrong attempts from this device; wait and try again", retry_after=retry_after)
-
-
-def _record_failure(session: Session, key: str, address: str, policy: ThrottlePolicy, now: datetime) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
-    session.add(LoginFailure(email=key[:320], address=address[:64], at=now))
-    session.flush()
 
 
 def _payload(credential: Credential) -> dict[str, object]:

@@ -20,7 +20,6 @@ from certsvc.credential import (
     PriorSkillsAssessment,
     build_payload,
     encode_payload,
-    hash_id_number,
     normalize_id_number,
 )
 from certsvc.credential import Qualification as QualificationData
@@ -352,17 +351,7 @@ def _holder(learner: Learner, id_number: str | None) -> Holder:
 
 def _embassy_for(session: Session, provider: Organisation, learner: Learner) -> int | None:
     """The embassy of the learner's country in the provider's country, if one is enrolled."""
-    return session.scalar(
-        select(Organisation.id)
-        .where(
-            Organisation.kind == OrgKind.EMBASSY,
-            Organisation.country == learner.nationality,
-            Organisation.host_country == provider.country,
-            Organisation.id.not_in(removed_embassies()),
-        )
-        .order_by(Organisation.id)
-        .limit(1)
-    )
+    return embassies_by_nationality(session, provider).get(learner.nationality)
 
 
 def removed_embassies() -> Select[tuple[int]]:
@@ -386,4 +375,3 @@ def _check_learner(data: LearnerData) -> None:
         raise IssuanceError("the ID document number is required", field="id_number")
     if data.sex not in (None, "", "F", "M", "X"):
         raise IssuanceError("sex must be F, M, X or empty", field="sex")
-    hash_id_number(data.id_number, "")  # raises on numbers that normalise to nothing
