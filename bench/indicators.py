@@ -34,8 +34,10 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from certsvc import db, db_cli, indicators, organisations
-from certsvc.models import (
+from certsvc.accounts import organisations
+from certsvc.authority import indicators
+from certsvc.store import db, db_commands
+from certsvc.store.models import (
     Credential,
     Learner,
     Organisation,
@@ -233,7 +235,7 @@ def postgres_database() -> Iterator[str]:
 
 def bench(url: str, count: int, label: str) -> dict[str, float]:
     """Migrate, fill and time one database."""
-    db_cli.upgrade(url)
+    db_commands.upgrade(url)
     engine = db.make_engine(url)
     try:
         start = time.perf_counter()

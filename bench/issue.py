@@ -32,11 +32,11 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from certsvc import db, db_cli
-from certsvc.accounts import make_password_hasher
-from certsvc.cohort_cli import import_cohort
-from certsvc.demo_seed import seed
-from certsvc.models import Credential, ImportBatch
+from certsvc.accounts.users import make_password_hasher
+from certsvc.demo.seed import seed
+from certsvc.store import db, db_commands
+from certsvc.store.models import Credential, ImportBatch
+from issuers.cohort_commands import import_cohort
 from issuers.cohort_csv import COLUMNS
 
 ROWS = 1000
@@ -66,7 +66,7 @@ def cohort_csv(rows: int) -> bytes:
 
 def prepare(url: str) -> None:
     """Migrate and seed a fresh database."""
-    db_cli.upgrade(url)
+    db_commands.upgrade(url)
     engine = db.make_engine(url)
     try:
         with db.make_session_factory(engine)() as session:

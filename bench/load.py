@@ -48,9 +48,9 @@ import requests
 from ops import support
 from sqlalchemy import select
 
-from certsvc import db
-from certsvc.models import Credential, CredentialState
-from certsvc.stored import qr_text_of
+from certsvc.store import db
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import Credential, CredentialState
 
 P95_TARGET_MS = 50.0
 P95_LIMIT_MS = 100.0

@@ -25,9 +25,9 @@ from joserfc.jwk import OKPKey
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 
-from certsvc.b64 import b64url_decode
-from certsvc.qr_image import qr_version
-from certsvc.qr_transport import decode_qr_text
+from certsvc.credentials.b64 import b64url_decode
+from certsvc.qr.image import qr_version
+from certsvc.qr.transport import decode_qr_text
 from verifier.pipeline import verify
 
 ROUNDS = 31

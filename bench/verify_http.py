@@ -36,12 +36,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from certsvc import accounts, db, db_cli
+from certsvc.accounts import users
 from certsvc.app import create_app
-from certsvc.demo_seed import seed
-from certsvc.identifiers import new_public_id
-from certsvc.models import Credential, Learner, Organisation
-from certsvc.stored import qr_text_of
+from certsvc.credentials.identifiers import new_public_id
+from certsvc.demo.seed import seed
+from certsvc.store import db, db_commands
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import Credential, Learner, Organisation
 
 HOST = "127.0.0.1"
 SECRET_KEY = "bench-secret-key-" + "s" * 32
@@ -77,7 +78,7 @@ def prepare(folder: Path, port: int) -> str:
     """Migrate and seed the database; return the QR text of a co-signed credential."""
     env = settings(folder, port)
     url = env["CERTSVC_DATABASE_URL"]
-    db_cli.upgrade(url)
+    db_commands.upgrade(url)
     app = create_app(
         {"SECRET_KEY": SECRET_KEY, "KEY_ENCRYPTION_KEY": KEK, "DATABASE_URL": url, "BASE_URL": env["CERTSVC_BASE_URL"]}
     )
@@ -86,7 +87,7 @@ def prepare(folder: Path, port: int) -> str:
             session,
             kek=KEK,
             base_url=env["CERTSVC_BASE_URL"],
-            hasher=accounts.make_password_hasher(1, 1024, 1),
+            hasher=users.make_password_hasher(1, 1024, 1),
             now=datetime.now(UTC),
         )
         session.commit()

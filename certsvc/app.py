@@ -9,24 +9,14 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from certsvc import (
-    access,
-    audit_cli,
-    auth_views,
-    authority_views,
-    config,
-    db,
-    db_cli,
-    errors_web,
-    health,
-    i18n,
-    indicators_views,
-    logging_setup,
-    metrics,
-    published,
-    published_lists,
-    wallet_views,
-)
+from certsvc import config
+from certsvc.accounts import access
+from certsvc.accounts import views as account_views
+from certsvc.authority import indicators_views
+from certsvc.authority import views as authority_views
+from certsvc.store import audit_commands, db, db_commands
+from certsvc.wallet import views as wallet_views
+from certsvc.web import error_handlers, health, i18n, logs, metrics, published_keys, published_lists
 from issuers import api, views_embassy, views_imports, views_provider
 from verifier import web as verifier_web
 
@@ -44,29 +34,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=None,
     )
     app.config.update(settings)
-    logging_setup.init_app(app)
+    logs.init_app(app)
     metrics.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     db.init_app(app)
-    errors_web.init_app(app)
+    error_handlers.init_app(app)
     access.init_app(app)
     i18n.init_app(app)
     health.init_app(app)
-    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(views_provider.bp)
     app.register_blueprint(views_embassy.bp)
     app.register_blueprint(views_imports.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(published.bp)
+    app.register_blueprint(published_keys.bp)
     app.register_blueprint(published_lists.bp)
     app.register_blueprint(authority_views.bp)
     app.register_blueprint(indicators_views.bp)
     verifier_web.init_app(app)
     wallet_views.init_app(app)
-    app.cli.add_command(db_cli.db)
-    app.cli.add_command(audit_cli.audit_group)
+    app.cli.add_command(db_commands.db)
+    app.cli.add_command(audit_commands.audit_group)
     return app
 
 

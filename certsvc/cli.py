@@ -9,12 +9,11 @@ from pathlib import Path
 
 import click
 
-from certsvc.audit_cli import audit_group
-from certsvc.backup_cli import backup_command, restore_command
-from certsvc.db_cli import db
-from certsvc.errors import CertsvcError
-from certsvc.keys_cli import keys_group
-from certsvc.serve import serve_command
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store.audit_commands import audit_group
+from certsvc.store.backup_commands import backup_command, restore_command
+from certsvc.store.db_commands import db
+from certsvc.store.keys_commands import keys_group
 
 EXIT_CODES = {"recognized": 0, "authentic": 3, "invalid": 4}
 
@@ -111,16 +110,17 @@ def _describe(result: dict) -> str:
 def demo(out_dir: str | None, base_url: str, port: int) -> None:
     """Start the service on SQLite with demo data (idempotent), or write the offline demo with --out."""
     if out_dir is not None:
-        from certsvc.demo_offline import write_demo
+        from certsvc.demo.offline import write_demo
 
         commands = write_demo(Path(out_dir), base_url.rstrip("/"), datetime.now(UTC))
         click.echo(f"Demo written to {out_dir}/. Check the credentials with:\n")
         for command in commands:
             click.echo("  " + command)
         return
-    from certsvc.demo_server import HOST, prepare_demo, print_welcome
+    from certsvc.app import create_app
+    from certsvc.demo.server import HOST, prepare_demo, print_welcome
 
-    app = prepare_demo(base_url.rstrip("/"))
+    app = prepare_demo(base_url.rstrip("/"), create_app)
     print_welcome(app)
     app.run(host=HOST, port=port, debug=False, use_reloader=False)
 
@@ -138,14 +138,24 @@ def import_cohort(file: Path, org_slug: str, database_url: str | None, dry_run: 
     interrupted import; rows whose external id already has a credential are skipped.
     Exit status: 0 done, 1 invalid file or rows (nothing issued) or a failed run, 2 bad usage.
     """
-    from certsvc import cohort_cli
+    from issuers import cohort_commands
 
-    sys.exit(cohort_cli.import_cohort(file, org_slug, database_url, dry_run=dry_run, chunk_size=chunk_size))
+    sys.exit(cohort_commands.import_cohort(file, org_slug, database_url, dry_run=dry_run, chunk_size=chunk_size))
+
+
+@main.command("serve")
+@click.option("--bind", default=None, help="Address(es) to listen on, e.g. 127.0.0.1:8000; default: SERVE_BIND.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes; default: SERVE_WORKERS.")
+def serve(bind: str | None, workers: int | None) -> None:
+    """Run the service with gunicorn (workers, bind and timeouts from the configuration)."""
+    from certsvc.app import create_app
+    from certsvc.web.server import run_server
+
+    run_server(create_app, bind, workers)
 
 
 main.add_command(db)
 main.add_command(audit_group)
-main.add_command(serve_command)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(keys_group)

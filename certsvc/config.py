@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Config, Flask, current_app, has_app_context
 
-from certsvc.errors import CertsvcError
+from certsvc.credentials.errors import CertsvcError
 
 ENV_PREFIX = "CERTSVC"
 INSTANCE_FILE = "config.py"

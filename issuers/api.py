@@ -18,12 +18,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from certsvc import db, openapi, wallet
-from certsvc.access import password_hasher, public, require_org_role, require_principal
-from certsvc.models import Credential, Learner, Organisation, OrgKind, Role, utcnow
-from certsvc.qr_image import render_png, render_svg
-from certsvc.signers import signer_for
-from certsvc.stored import cosigned_of, qr_text_of, status_value
+from certsvc.accounts.access import password_hasher, public, require_org_role, require_principal
+from certsvc.qr.image import render_png, render_svg
+from certsvc.store import db
+from certsvc.store.credential_records import cosigned_of, qr_text_of, status_value
+from certsvc.store.models import Credential, Learner, Organisation, OrgKind, Role, utcnow
+from certsvc.store.signers import signer_for
+from certsvc.wallet import claims
+from certsvc.web import openapi
 from issuers import api_docs, lifecycle
 from issuers import api_records as records
 from issuers import api_schemas as schemas
@@ -95,7 +97,7 @@ def create_credential() -> ResponseReturnValue:
     session = db.get_session()
     kek, base_url = current_app.config["KEY_ENCRYPTION_KEY"], current_app.config["BASE_URL"]
 
-    claims: list[wallet.ClaimSecrets] = []
+    made: list[claims.ClaimSecrets] = []
 
     def issue() -> tuple[Credential, bool]:
         credential, created = records.issue_once(
@@ -107,15 +109,15 @@ def create_credential() -> ResponseReturnValue:
             now=utcnow(),
             actor=principal.actor,
         )
-        claims.clear()
+        made.clear()
         if created:  # the learner's wallet claim code and PIN, answered once in this 201
-            claims.append(wallet.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor))
+            made.append(claims.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor))
         return credential, created
 
     credential, created = _committed(session, issue)
     body = credential_json(credential, principal.org, full=True)
-    if created and claims:
-        body["claim"] = {"code": claims[0].code, "pin": claims[0].pin}
+    if created and made:
+        body["claim"] = {"code": made[0].code, "pin": made[0].pin}
     return _answer(body, created, url_for(".get_credential", public_id=credential.public_id))
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from certsvc.credential import Kind
-from certsvc.models import CredentialState
-from certsvc.openapi import (
+from certsvc.credentials.openbadge import Kind
+from certsvc.store.models import CredentialState
+from certsvc.web.openapi import (
     binary_response,
     error_responses,
     json_body,

@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.accounts import Forbidden
-from certsvc.credential import hash_id_number
-from certsvc.errors import CertsvcError
-from certsvc.models import Credential, Learner, Organisation, OrgKind
-from certsvc.signers import Signer
+from certsvc.accounts.users import Forbidden
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.openbadge import hash_id_number
+from certsvc.store import audit
+from certsvc.store.models import Credential, Learner, Organisation, OrgKind
+from certsvc.store.signers import Signer
 from issuers.api_schemas import CredentialRequest
 from issuers.issuance import (
     ASSESSMENT_RECORDED,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from certsvc.credential import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
-from certsvc.errors import CertsvcError
-from certsvc.models import CredentialState, Sex
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.openbadge import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
+from certsvc.store.models import CredentialState, Sex
 from issuers.issuance import LearnerData
 
 MAX_BODY_BYTES = 64 * 1024

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from certsvc import config
-from certsvc.db import make_engine, make_session_factory
-from certsvc.db_cli import command_database_url
-from certsvc.errors import CertsvcError
-from certsvc.models import ImportBatch, Organisation, OrgKind
-from certsvc.signers import signer_for
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store.db import make_engine, make_session_factory
+from certsvc.store.db_commands import command_database_url
+from certsvc.store.models import ImportBatch, Organisation, OrgKind
+from certsvc.store.signers import signer_for
 from issuers import cohort_csv, cohort_import
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from certsvc.credential import AssessmentMethod, Kind, normalize_id_number
-from certsvc.errors import CertsvcError
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.openbadge import AssessmentMethod, Kind, normalize_id_number
 
 COLUMNS = (
     "external_id",

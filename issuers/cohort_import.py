@@ -17,11 +17,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.credential import Kind, PriorSkillsAssessment, hash_id_number
-from certsvc.errors import CertsvcError
-from certsvc.models import BatchState, Credential, ImportBatch, Learner, Organisation, OrgKind, Qualification, utcnow
-from certsvc.signers import Signer
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.openbadge import Kind, PriorSkillsAssessment, hash_id_number
+from certsvc.store import audit
+from certsvc.store.models import (
+    BatchState,
+    Credential,
+    ImportBatch,
+    Learner,
+    Organisation,
+    OrgKind,
+    Qualification,
+    utcnow,
+)
+from certsvc.store.signers import Signer
 from issuers import cohort_csv
 from issuers.cohort_csv import CohortRow, CohortValidation
 from issuers.issuance import CohortEntry, LearnerData, embassies_by_nationality, issue_cohort

@@ -13,8 +13,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
-from certsvc.credential import AssessmentMethod, PriorSkillsAssessment
-from certsvc.i18n import gettext as _
+from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
+from certsvc.web.i18n import gettext as _
 from issuers import cohort_csv, issuance, lifecycle
 
 MAX_ID_NUMBER = 64

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
-from certsvc import audit, identifiers
-from certsvc.cosigned import sign_credential
-from certsvc.credential import (
+from certsvc.credentials import identifiers
+from certsvc.credentials.cosigned import sign_credential
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.openbadge import (
     CredentialSpec,
     Holder,
     Kind,
@@ -22,9 +23,10 @@ from certsvc.credential import (
     encode_payload,
     normalize_id_number,
 )
-from certsvc.credential import Qualification as QualificationData
-from certsvc.errors import CertsvcError
-from certsvc.models import (
+from certsvc.credentials.openbadge import Qualification as QualificationData
+from certsvc.store import audit
+from certsvc.store.models import (
+    AuditEntry,
     Credential,
     CredentialState,
     EmbassyEnrolment,
@@ -36,7 +38,7 @@ from certsvc.models import (
     StatusListRecord,
     utcnow,
 )
-from certsvc.signers import Signer
+from certsvc.store.signers import Signer
 from issuers.status_index import allocate_status_index, allocate_status_indexes
 
 VALIDITY = timedelta(days=5 * 365)
@@ -375,3 +377,16 @@ def _check_learner(data: LearnerData) -> None:
         raise IssuanceError("the ID document number is required", field="id_number")
     if data.sex not in (None, "", "F", "M", "X"):
         raise IssuanceError("sex must be F, M, X or empty", field="sex")
+
+
+def assessor_of(session: Session, credential: Credential) -> str | None:
+    """Who assessed a prior-skills credential, as recorded when it was issued."""
+    if credential.kind is not Kind.PRIOR_SKILLS:
+        return None
+    details: dict[str, Any] | None = session.scalar(
+        select(AuditEntry.details)
+        .where(AuditEntry.action == ASSESSMENT_RECORDED, AuditEntry.subject == credential.public_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    return str(details.get("assessor")) if details else None

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.errors import CertsvcError
-from certsvc.models import Credential, CredentialState, EmbassyEnrolment, Organisation, OrgKind
-from certsvc.signers import Signer
-from certsvc.stored import cosigned_of
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import audit
+from certsvc.store.credential_records import cosigned_of
+from certsvc.store.models import Credential, CredentialState, EmbassyEnrolment, Organisation, OrgKind
+from certsvc.store.signers import Signer
 from issuers.issuance import removed_embassies
 
 MAX_REASON = 500

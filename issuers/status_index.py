@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certsvc.models import Organisation, StatusListRecord
+from certsvc.store.models import Organisation, StatusListRecord
 
 LIST_SIZE = 2**17  # 131,072 entries: 32 KiB at two bits each before compression
 BITS = 2

@@ -15,16 +15,16 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from certsvc import db
-from certsvc.access import require_org_role, require_principal
-from certsvc.i18n import gettext as _
-from certsvc.i18n import ngettext
-from certsvc.models import Credential, CredentialState, Learner, Organisation, OrgKind, Qualification, Role
-from certsvc.signers import Signer, signer_for
-from issuers import lifecycle
+from certsvc.accounts.access import require_org_role, require_principal
+from certsvc.store import db
+from certsvc.store.models import Credential, CredentialState, Learner, Organisation, OrgKind, Qualification, Role
+from certsvc.store.signers import Signer, signer_for
+from certsvc.web.i18n import gettext as _
+from certsvc.web.i18n import ngettext
+from certsvc.web.pages import MAX_PUBLIC_ID, PAGE_SIZE, page_number
+from issuers import issuance, lifecycle
 from issuers.forms import ActionForm, ReasonForm
 from issuers.lifecycle import NotYours, ReasonRequired, StateConflict
-from issuers.views_provider import MAX_PUBLIC_ID, PAGE_SIZE, assessor_of, page_number
 
 bp = Blueprint("embassy", __name__, url_prefix="/embassy")
 
@@ -190,7 +190,7 @@ def _detail_page(found: Credential, error: str | None = None, **forms: ReasonFor
         credential=found,
         payload=json.loads(found.payload),
         qualification=qualification,
-        assessor=assessor_of(session, found),
+        assessor=issuance.assessor_of(session, found),
         error=error,
         action_form=ActionForm(formdata=None),
         reject_form=forms.get("reject") or ReasonForm(formdata=None, prefix="reject"),

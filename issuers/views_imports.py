@@ -17,11 +17,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 
-from certsvc import db
-from certsvc.access import require_org_role, require_principal
-from certsvc.errors import CertsvcError
-from certsvc.models import BatchState, Organisation, OrgKind, Role
-from certsvc.signers import signer_for
+from certsvc.accounts.access import require_org_role, require_principal
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import db
+from certsvc.store.models import BatchState, Organisation, OrgKind, Role
+from certsvc.store.signers import signer_for
 from issuers import cohort_csv, cohort_import
 from issuers.cohort_csv import CohortFileError
 

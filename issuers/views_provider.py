@@ -8,20 +8,31 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
-from certsvc import audit, db, qr_image, wallet, wallet_views
-from certsvc.access import password_hasher, require_org_role, require_principal
-from certsvc.credential import Kind
-from certsvc.i18n import gettext as _
-from certsvc.models import AuditEntry, Credential, CredentialState, Learner, Organisation, OrgKind, Qualification, Role
-from certsvc.signers import signer_for
-from certsvc.stored import cosigned_of, qr_text_of
+from certsvc.accounts.access import password_hasher, require_org_role, require_principal
+from certsvc.qr import image
+from certsvc.store import audit, db
+from certsvc.store.credential_records import cosigned_of, qr_text_of
+from certsvc.store.models import (
+    Credential,
+    CredentialState,
+    Learner,
+    Organisation,
+    OrgKind,
+    Qualification,
+    Role,
+)
+from certsvc.store.signers import signer_for
+from certsvc.wallet import claims
+from certsvc.wallet.claims import ClaimSecrets
+from certsvc.web.i18n import gettext as _
+from certsvc.web.pages import MAX_PUBLIC_ID, PAGE_SIZE, page_number
 from issuers import issuance, lifecycle
 from issuers.forms import ActionForm, AssessmentForm, IssueForm, LearnerForm, ReasonForm
 from issuers.issuance import IssuanceError
@@ -29,9 +40,8 @@ from issuers.lifecycle import NotYours, ReasonRequired, StateConflict
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 
-PAGE_SIZE = 50
 MAX_ID = 2**63
-MAX_PUBLIC_ID = 32
+SESSION_RECEIPT = "provider_receipt"
 NO_STORE = {"Cache-Control": "private, no-store"}
 reads = require_org_role(kinds=(OrgKind.PROVIDER,))
 writes = require_org_role(Role.ADMIN, Role.OFFICER, kinds=(OrgKind.PROVIDER,))
@@ -165,9 +175,9 @@ def _issue(target: Learner, code: str, assessment_form: AssessmentForm | None = 
             details=details,
         )
     # The learner's wallet claim code and PIN, shown once on the receipt.
-    claim = wallet.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor)
+    claim = claims.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor)
     session.commit()
-    wallet_views.remember_receipt_claim(credential.public_id, claim)
+    _remember_receipt_claim(credential.public_id, claim)
     return credential
 
 
@@ -233,7 +243,7 @@ def credential(public_id: str) -> ResponseReturnValue:
 def receipt(public_id: str) -> ResponseReturnValue:
     """The issuance receipt: the credential id, its QR and what happens next."""
     found = _own_credential(public_id)
-    claim = wallet_views.receipt_claim(public_id)
+    claim = _receipt_claim(public_id)
     page = render_template("provider/receipt.html", credential=found, payload=json.loads(found.payload), claim=claim)
     return page, 200, NO_STORE
 
@@ -243,7 +253,7 @@ def receipt(public_id: str) -> ResponseReturnValue:
 def qr_png(public_id: str) -> ResponseReturnValue:
     """The credential's QR code as a PNG image."""
     text = qr_text_of(_own_credential(public_id), current_app.config["BASE_URL"])
-    return Response(qr_image.render_png(text), mimetype="image/png", headers=NO_STORE)
+    return Response(image.render_png(text), mimetype="image/png", headers=NO_STORE)
 
 
 @bp.get("/credentials/<public_id>/qr.svg")
@@ -252,7 +262,7 @@ def qr_svg(public_id: str) -> ResponseReturnValue:
     """The credential's QR code as an SVG image, for print."""
     text = qr_text_of(_own_credential(public_id), current_app.config["BASE_URL"])
     headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="credential-{public_id}-qr.svg"'}
-    return Response(qr_image.render_svg(text), mimetype="image/svg+xml", headers=headers)
+    return Response(image.render_svg(text), mimetype="image/svg+xml", headers=headers)
 
 
 @bp.get("/credentials/<public_id>/file")
@@ -321,7 +331,7 @@ def _credential_page(found: Credential, error: str | None = None, **forms: Reaso
         "provider/credential.html",
         credential=found,
         payload=json.loads(found.payload),
-        assessor=assessor_of(db.get_session(), found),
+        assessor=issuance.assessor_of(db.get_session(), found),
         error=error,
         revoke_form=forms.get("revoke") or ReasonForm(formdata=None, prefix="revoke"),
         suspend_form=forms.get("suspend") or ReasonForm(formdata=None, prefix="suspend"),
@@ -368,20 +378,15 @@ def _qualification_names(provider_id: int) -> dict[str, str]:
     return {state: n for state, n in rows}
 
 
-def assessor_of(session: Session, credential: Credential) -> str | None:
-    """Who assessed a prior-skills credential, as recorded when it was issued."""
-    if credential.kind is not Kind.PRIOR_SKILLS:
+def _remember_receipt_claim(public_id: str, secrets: ClaimSecrets) -> None:
+    """Keep a new claim code and PIN for the one receipt page that shows them."""
+    browser_session[SESSION_RECEIPT] = {"credential": public_id, "code": secrets.code, "pin": secrets.pin}
+
+
+def _receipt_claim(public_id: str) -> ClaimSecrets | None:
+    """The claim code and PIN of a credential just issued, once: a reload no longer shows them."""
+    kept = browser_session.get(SESSION_RECEIPT)
+    if not isinstance(kept, dict) or kept.get("credential") != public_id:
         return None
-    details: dict[str, Any] | None = session.scalar(
-        select(AuditEntry.details)
-        .where(AuditEntry.action == issuance.ASSESSMENT_RECORDED, AuditEntry.subject == credential.public_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    )
-    return str(details.get("assessor")) if details else None
-
-
-def page_number() -> int:
-    """The ``page`` query argument, 1 when absent or not a number."""
-    page = request.args.get("page", "1")
-    return max(1, min(int(page), 10_000)) if page.isdigit() else 1
+    browser_session.pop(SESSION_RECEIPT, None)
+    return ClaimSecrets(str(kept["code"]), str(kept["pin"]))

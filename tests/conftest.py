@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from certsvc.cosigned import CoSignedCredential
-from certsvc.demo_world import (
+from certsvc.credentials.cosigned import CoSignedCredential
+from certsvc.credentials.statuslist import Status, VerifiedStatusList, parse_status_list_token
+from certsvc.credentials.trustlist import TrustList, parse_trust_list
+from certsvc.demo.world import (
     Corridor,
     corridors,
     issue,
@@ -17,9 +19,7 @@ from certsvc.demo_world import (
     signed_status_list,
     signed_trust_list,
 )
-from certsvc.qr_transport import encode_qr_text
-from certsvc.statuslist import Status, VerifiedStatusList, parse_status_list_token
-from certsvc.trustlist import TrustList, parse_trust_list
+from certsvc.qr.transport import encode_qr_text
 
 BASE = "https://skills.example.org"
 VERIFY_URL = BASE + "/v"

@@ -20,9 +20,11 @@ from jsonschema.validators import validator_for
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 
-from certsvc.b64 import b64url_decode
-from certsvc.cosigned import parse_credential_text
-from certsvc.credential import (
+from certsvc.credentials.b64 import b64url_decode
+from certsvc.credentials.cosigned import parse_credential_text
+from certsvc.credentials.errors import CredentialDataError
+from certsvc.credentials.jws import parse_compact
+from certsvc.credentials.openbadge import (
     AssessmentMethod,
     CredentialSpec,
     Holder,
@@ -33,9 +35,7 @@ from certsvc.credential import (
     id_number_matches,
     kind_of,
 )
-from certsvc.demo_world import sample_assessment, sample_holder, status_uri
-from certsvc.errors import CredentialDataError
-from certsvc.jws import parse_compact
+from certsvc.demo.world import sample_assessment, sample_holder, status_uri
 
 VECTORS = Path(__file__).parent / "vectors"
 SCHEMA = json.loads((VECTORS / "ob3_schema" / "achievementcredential.json").read_text())

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from joserfc import jws as joserfc_jws
 from joserfc.jwk import OKPKey
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import DisallowedAlgorithm, KeyMaterialError, WrongPassword
-from certsvc.keys import ALLOWED_ALGS, PublicKey, SigningKey, jwk_thumbprint
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.errors import DisallowedAlgorithm, KeyMaterialError, WrongPassword
+from certsvc.credentials.keys import ALLOWED_ALGS, PublicKey, SigningKey, jwk_thumbprint
 
 VECTORS = Path(__file__).parent / "vectors"
 RFC8037 = json.loads((VECTORS / "rfc8037_ed25519.json").read_text())

@@ -15,8 +15,8 @@ import qrcode.util
 from PIL import Image, ImageEnhance, ImageFilter
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, MODE_NUMBER, QRData
 
-from certsvc.errors import ImageError, ImageTooLarge, InputTooLarge, Malformed, NoQRCodeFound
-from certsvc.qr_image import decode_image, make_qr, qr_segments, qr_version, render_png, render_svg
+from certsvc.credentials.errors import ImageError, ImageTooLarge, InputTooLarge, Malformed, NoQRCodeFound
+from certsvc.qr.image import decode_image, make_qr, qr_segments, qr_version, render_png, render_svg
 
 PREFIX = "HTTPS://SKILLS.EXAMPLE.ORG/V#"
 

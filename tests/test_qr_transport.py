@@ -17,19 +17,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
-from certsvc import json_skeleton, qr_transport
-from certsvc.cosigned import CoSignedCredential, sign_credential
-from certsvc.credential import encode_payload
-from certsvc.errors import CertsvcError, InputTooLarge, QRDecodeError, UnsupportedQRVersion
-from certsvc.jws import MAX_TOKEN_CHARS
-from certsvc.qr_dictionary import PUBLISHED, dictionary
-from certsvc.qr_image import decode_image, qr_version, render_png
-from certsvc.qr_transport import decode_bytes, decode_qr_text, encode_qr_text
+from certsvc.credentials.cosigned import CoSignedCredential, sign_credential
+from certsvc.credentials.errors import CertsvcError, InputTooLarge, QRDecodeError, UnsupportedQRVersion
+from certsvc.credentials.jws import MAX_TOKEN_CHARS
+from certsvc.credentials.openbadge import encode_payload
+from certsvc.qr import skeleton, transport
+from certsvc.qr.dictionary import PUBLISHED, dictionary
+from certsvc.qr.image import decode_image, qr_version, render_png
+from certsvc.qr.transport import decode_bytes, decode_qr_text, encode_qr_text
 
 KINDS = pytest.mark.parametrize("kind", ["training", "prior_skills"])
 PREFIX = VERIFY_URL.upper() + "#"
 ORIGIN = BASE  # what the transport derives from the QR prefix
-DICTIONARY_FILE = Path(__file__).parent.parent / "certsvc" / "data" / "qr-dict-v1.bin"
+DICTIONARY_FILE = Path(__file__).parent.parent / "certsvc" / "qr" / "data" / "qr-dict-v1.bin"
 FUZZ = settings(max_examples=250, deadline=None)
 
 
@@ -141,35 +141,35 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5),
     max_leaves=25,
 )
-VOCABULARY_TEXT = st.sampled_from(sorted(w.decode() for w in json_skeleton.VOCABULARY))
+VOCABULARY_TEXT = st.sampled_from(sorted(w.decode() for w in skeleton.VOCABULARY))
 
 
 @settings(max_examples=300, deadline=None)
 @given(JSON_VALUES | st.dictionaries(VOCABULARY_TEXT | st.text(max_size=3), JSON_VALUES | VOCABULARY_TEXT))
 def test_skeleton_split_join_round_trip(value):
     raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    skeleton, values = json_skeleton.split(raw)
-    assert json_skeleton.join(skeleton, values) == raw
-    assert json_skeleton.join(skeleton, [*values, b"spare"], final=False) == raw
+    shape, values = skeleton.split(raw)
+    assert skeleton.join(shape, values) == raw
+    assert skeleton.join(shape, [*values, b"spare"], final=False) == raw
 
 
 @KINDS
 def test_skeleton_of_a_payload_holds_no_personal_data(samples, kind):
     credential, _ = samples[kind]
-    skeleton, values = json_skeleton.split(credential.payload)
-    assert json_skeleton.join(skeleton, values) == credential.payload
-    assert b"Maria" not in skeleton
+    shape, values = skeleton.split(credential.payload)
+    assert skeleton.join(shape, values) == credential.payload
+    assert b"Maria" not in shape
     assert b"Maria Santos Dela Cruz" in values
 
 
 def test_skeleton_join_refuses_missing_or_extra_values():
-    skeleton, values = json_skeleton.split(b'{"a":"x","b":1}')
+    shape, values = skeleton.split(b'{"a":"x","b":1}')
     with pytest.raises(QRDecodeError):
-        json_skeleton.join(skeleton, values[:1])
+        skeleton.join(shape, values[:1])
     with pytest.raises(QRDecodeError):
-        json_skeleton.join(skeleton, [*values, b"2"])
+        skeleton.join(shape, [*values, b"2"])
     with pytest.raises(QRDecodeError):
-        json_skeleton.join(b'{"a', [])
+        skeleton.join(b'{"a', [])
 
 
 # --- the decoder fails only in our own words ---
@@ -178,9 +178,9 @@ def test_skeleton_join_refuses_missing_or_extra_values():
 def _check_decoded(credential: CoSignedCredential) -> None:
     """What a successful decode may give: bytes within the transport's limits."""
     assert 1 <= len(credential.signatures) <= 2
-    assert len(credential.payload) <= qr_transport.MAX_INFLATED
+    assert len(credential.payload) <= transport.MAX_INFLATED
     assert all(len(s.value) <= 255 for s in credential.signatures)
-    assert all(len(s.protected) <= qr_transport.MAX_INFLATED for s in credential.signatures)
+    assert all(len(s.protected) <= transport.MAX_INFLATED for s in credential.signatures)
     assert all(len(c) <= MAX_TOKEN_CHARS for c in credential.compacts())
 
 
@@ -249,8 +249,8 @@ _SPECIAL_BYTES = st.sampled_from(list(b'\x00\x01\x02\x03\x04\x05\n"0\\:{}[],'))
 
 def _header_and_body(data: bytes) -> tuple[bytes, bytes]:
     """Cut transport bytes into their fixed part and the inflated body (see the layout)."""
-    header_length = 3 + qr_transport.SIGNATURE_BYTES * data[1] + data[2]
-    inflater = zlib.decompressobj(-15, zdict=qr_transport._zdict(ORIGIN))
+    header_length = 3 + transport.SIGNATURE_BYTES * data[1] + data[2]
+    inflater = zlib.decompressobj(-15, zdict=transport._zdict(ORIGIN))
     return data[:header_length], inflater.decompress(data[header_length:])
 
 
@@ -279,13 +279,13 @@ def test_fuzz_mutated_inflated_body(samples, kind, edits):
         else:
             mutated.insert(at, value)
     with contextlib.suppress(CertsvcError):
-        _check_decoded(decode_bytes(header + _deflate(bytes(mutated), qr_transport._zdict(ORIGIN)), ORIGIN))
+        _check_decoded(decode_bytes(header + _deflate(bytes(mutated), transport._zdict(ORIGIN)), ORIGIN))
 
 
 def test_inflated_body_helper_matches_the_layout(samples):
     credential, text = samples["prior_skills"]
     header, body = _header_and_body(_digits_to_bytes(text[len(PREFIX) :]))
-    assert decode_bytes(header + _deflate(body, qr_transport._zdict(ORIGIN)), ORIGIN) == credential
+    assert decode_bytes(header + _deflate(body, transport._zdict(ORIGIN)), ORIGIN) == credential
 
 
 def test_mutations_are_caught_somewhere(samples):
@@ -310,29 +310,29 @@ def _deflate(data: bytes, zdict: bytes) -> bytes:
 
 
 def test_decompression_bomb_is_refused():
-    bomb = _transport_bytes(1, _deflate(b"\x00" * 1_000_000, qr_transport._zdict(ORIGIN)))
+    bomb = _transport_bytes(1, _deflate(b"\x00" * 1_000_000, transport._zdict(ORIGIN)))
     assert len(bomb) < 2000
     with pytest.raises(InputTooLarge):
         decode_bytes(bomb, ORIGIN)
     text = _text_of(bomb)
-    assert len(text) - len(PREFIX) <= qr_transport.MAX_DIGITS
+    assert len(text) - len(PREFIX) <= transport.MAX_DIGITS
     with pytest.raises(InputTooLarge):
         decode_qr_text(text)
 
 
 def test_inflated_size_limit_is_exact():
-    zdict = qr_transport._zdict(ORIGIN)
+    zdict = transport._zdict(ORIGIN)
     with pytest.raises(InputTooLarge):
-        decode_bytes(_transport_bytes(1, _deflate(b"x" * (qr_transport.MAX_INFLATED + 1), zdict)), ORIGIN)
+        decode_bytes(_transport_bytes(1, _deflate(b"x" * (transport.MAX_INFLATED + 1), zdict)), ORIGIN)
     with pytest.raises(QRDecodeError) as caught:  # at the limit: inflated, then refused as malformed
-        decode_bytes(_transport_bytes(1, _deflate(b"x" * qr_transport.MAX_INFLATED, zdict)), ORIGIN)
+        decode_bytes(_transport_bytes(1, _deflate(b"x" * transport.MAX_INFLATED, zdict)), ORIGIN)
     assert not isinstance(caught.value, InputTooLarge)
 
 
 @pytest.mark.parametrize("version", [0, 2, 7, 255])
 def test_unknown_version_byte_is_refused(samples, version):
     data = _digits_to_bytes(samples["training"][1][len(PREFIX) :])
-    assert data[0] == qr_transport.FORMAT_VERSION
+    assert data[0] == transport.FORMAT_VERSION
     with pytest.raises(UnsupportedQRVersion):
         decode_bytes(bytes([version]) + data[1:], ORIGIN)
     if version:  # a leading zero byte vanishes in the decimal number
@@ -360,9 +360,9 @@ def test_other_origin_does_not_decode(samples):
         (PREFIX + "0123", QRDecodeError),
         (PREFIX + "12a4", QRDecodeError),
         (PREFIX + "\u0661\u0662\u0663", QRDecodeError),  # Arabic-Indic digits are not ASCII digits
-        (PREFIX + "1" * (qr_transport.MAX_DIGITS + 1), InputTooLarge),
-        (PREFIX + "1" * (qr_transport.MAX_TEXT_CHARS + 1), InputTooLarge),
-        (PREFIX + "9" * qr_transport.MAX_DIGITS, QRDecodeError),
+        (PREFIX + "1" * (transport.MAX_DIGITS + 1), InputTooLarge),
+        (PREFIX + "1" * (transport.MAX_TEXT_CHARS + 1), InputTooLarge),
+        (PREFIX + "9" * transport.MAX_DIGITS, QRDecodeError),
         (PREFIX + "9" * 4301, QRDecodeError),  # above Python's default int/str conversion limit
     ],
 )
@@ -382,7 +382,7 @@ def test_large_credential_round_trips_past_pythons_int_string_limit(world):
     credential = sign_credential(encode_payload(payload), provider.key, provider.kid_uri(BASE))
     credential = credential.with_cosignature(embassy.key, embassy.kid_uri(BASE))
     text = encode_qr_text(credential, VERIFY_URL)
-    assert 4300 < len(text) - len(PREFIX) <= qr_transport.MAX_DIGITS
+    assert 4300 < len(text) - len(PREFIX) <= transport.MAX_DIGITS
     assert decode_qr_text(text) == credential
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import (
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.errors import (
     BadSignature,
     DisallowedAlgorithm,
     DisallowedHeader,
@@ -22,8 +22,8 @@ from certsvc.errors import (
     StatusListError,
     UnknownKey,
 )
-from certsvc.keys import PublicKey, SigningKey
-from certsvc.statuslist import (
+from certsvc.credentials.keys import PublicKey, SigningKey
+from certsvc.credentials.statuslist import (
     Status,
     StatusList,
     VerifiedStatusList,

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from conftest import BASE, ISSUED, NOW, VERIFY_URL, World
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.cosigned import CoSignedCredential, Signature, sign_credential
-from certsvc.credential import encode_payload
-from certsvc.errors import InputTooLarge, QRDecodeError
-from certsvc.jws import header_bytes
-from certsvc.keys import SigningKey
-from certsvc.qr_transport import FORMAT_VERSION, MAX_DIGITS, decode_bytes
-from certsvc.statuslist import VerifiedStatusList
-from certsvc.trustlist import Accreditation, Organisation, OrgKind, TrustedKey, TrustList
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.cosigned import CoSignedCredential, Signature, sign_credential
+from certsvc.credentials.errors import InputTooLarge, QRDecodeError
+from certsvc.credentials.jws import header_bytes
+from certsvc.credentials.keys import SigningKey
+from certsvc.credentials.openbadge import encode_payload
+from certsvc.credentials.statuslist import VerifiedStatusList
+from certsvc.credentials.trustlist import Accreditation, Organisation, OrgKind, TrustedKey, TrustList
+from certsvc.qr.transport import FORMAT_VERSION, MAX_DIGITS, decode_bytes
 from verifier.inputs import MAX_INPUT_CHARS
 from verifier.pipeline import verify
 from verifier.reasons import Reason
@@ -695,7 +695,7 @@ def test_rfc9864_algorithm_name_is_accepted(world: World) -> None:
 
 
 def test_other_corridors_recognized(world: World) -> None:
-    from certsvc.demo_world import issue, sample_holder
+    from certsvc.demo.world import issue, sample_holder
 
     for corridor in world.corridors[1:]:
         qualification = corridor.qualifications[0][0]

@@ -10,11 +10,11 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
-from certsvc import metrics, openapi
-from certsvc.access import anonymous
-from certsvc.credential import id_number_matches
-from certsvc.errors import CertsvcError
-from certsvc.qr_image import decode_image
+from certsvc.accounts.access import anonymous
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.openbadge import id_number_matches
+from certsvc.qr.image import decode_image
+from certsvc.web import metrics, openapi
 from verifier import api_docs, counting, documents, limits, web_messages
 from verifier.inputs import read_credential
 from verifier.pipeline import verify

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from certsvc.openapi import error_responses, json_body, json_response, operation
+from certsvc.web.openapi import error_responses, json_body, json_response, operation
 from verifier.reasons import Reason
 
 TAG = "Verification"

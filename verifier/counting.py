@@ -24,9 +24,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from certsvc import db
-from certsvc.credential import Kind
-from certsvc.models import Credential, VerificationEvent
+from certsvc.credentials.openbadge import Kind
+from certsvc.store import db
+from certsvc.store.models import Credential, VerificationEvent
 from verifier.result import VerificationResult
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
 """The trust lists and status lists the page and the API feed to the pipeline, verified once and cached.
 
-The service builds them from its own database with ``certsvc.publishing`` (the same signed
-documents it serves under ``/o/<slug>/``), verifies them as any outside verifier would
-(the trust lists against the authorities' anchor keys, each status list against its
-provider's key in a trust list), and keeps the parsed result until the shortest ``ttl``
-among them has passed. A verification then costs no database work at all.
+The service builds them from its own database with ``certsvc.authority.publishing`` and
+``certsvc.store.status_lists`` (the same signed documents it serves under ``/o/<slug>/``),
+verifies them as any outside verifier would (the trust lists against the authorities'
+anchor keys, each status list against its provider's key in a trust list), and keeps the
+parsed result until the shortest ``ttl`` among them has passed. A verification then costs no database work at all.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from certsvc import db, publishing
-from certsvc.errors import CertsvcError
-from certsvc.keys import PublicKey
-from certsvc.models import Organisation, OrgKind
-from certsvc.statuslist import VerifiedStatusList, parse_status_list_token
-from certsvc.trustlist import TrustList, parse_trust_list
+from certsvc.authority import publishing
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.keys import PublicKey
+from certsvc.credentials.statuslist import VerifiedStatusList, parse_status_list_token
+from certsvc.credentials.trustlist import TrustList, parse_trust_list
+from certsvc.store import db
+from certsvc.store.models import Organisation, OrgKind
+from certsvc.store.status_lists import STATUS_TTL, status_list_numbers, status_list_token
 
 log = logging.getLogger(__name__)
 #: After a failed reload, the documents in hand are used this long before trying again.
@@ -61,8 +63,8 @@ def load_published(session: Session, *, base_url: str, kek: str, now: datetime) 
         version = publishing.publish_trust_list(session, authority, base_url=base_url, kek=kek, now=now)
         documents.trust_lists.append(version.token)
         documents.anchors.update(publishing.authority_anchor(session, authority, base_url))
-    for org, number in publishing.status_list_numbers(session):
-        token, _ttl = publishing.status_list_token(session, org, number, base_url=base_url, kek=kek, now=now)
+    for org, number in status_list_numbers(session):
+        token, _ttl = status_list_token(session, org, number, base_url=base_url, kek=kek, now=now)
         documents.status_lists.append(token)
     return documents
 
@@ -93,7 +95,7 @@ def verify_documents(published: PublishedDocuments, now: datetime) -> Verificati
             continue
         status_lists[verified.uri] = verified
     ttls = [t.ttl for t in trust_lists] + [s.ttl for s in status_lists.values() if s.ttl]
-    return VerificationDocuments(tuple(trust_lists), status_lists, float(min(ttls, default=publishing.STATUS_TTL)))
+    return VerificationDocuments(tuple(trust_lists), status_lists, float(min(ttls, default=STATUS_TTL)))
 
 
 class DocumentCache:

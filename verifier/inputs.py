@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from certsvc.cosigned import CoSignedCredential, parse_credential_text
-from certsvc.errors import InputTooLarge, Malformed
-from certsvc.qr_transport import MAX_TEXT_CHARS, decode_qr_text
+from certsvc.credentials.cosigned import CoSignedCredential, parse_credential_text
+from certsvc.credentials.errors import InputTooLarge, Malformed
+from certsvc.qr.transport import MAX_TEXT_CHARS, decode_qr_text
 
 MAX_INPUT_CHARS = 128 * 1024
 # Any URL with a fragment is QR text (a JWS or credential file never holds "://" and "#"),

@@ -21,8 +21,8 @@ from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from certsvc import i18n
-from certsvc.errors import InputTooLarge
+from certsvc.credentials.errors import InputTooLarge
+from certsvc.web import i18n
 
 log = logging.getLogger(__name__)
 EXTENSION = "certsvc.verifier_limits"

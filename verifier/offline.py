@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from certsvc.errors import InputTooLarge, Malformed, UnknownKey
-from certsvc.keys import PublicKey
-from certsvc.qr_image import decode_image
-from certsvc.statuslist import VerifiedStatusList, parse_status_list_token
-from certsvc.trustlist import TrustList, parse_trust_list
+from certsvc.credentials.errors import InputTooLarge, Malformed, UnknownKey
+from certsvc.credentials.keys import PublicKey
+from certsvc.credentials.statuslist import VerifiedStatusList, parse_status_list_token
+from certsvc.credentials.trustlist import TrustList, parse_trust_list
+from certsvc.qr.image import decode_image
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from certsvc.b64 import b64url_encode
-from certsvc.cosigned import CoSignedCredential
-from certsvc.credential import Kind, kind_of
-from certsvc.errors import CertsvcError, DisallowedHeader, Malformed
-from certsvc.jws import parse_header, parse_json_object
-from certsvc.statuslist import Status, VerifiedStatusList
-from certsvc.trustlist import Organisation, OrgKind, TrustedKey, TrustList
+from certsvc.credentials.b64 import b64url_encode
+from certsvc.credentials.cosigned import CoSignedCredential
+from certsvc.credentials.errors import CertsvcError, DisallowedHeader, Malformed
+from certsvc.credentials.jws import parse_header, parse_json_object
+from certsvc.credentials.openbadge import Kind, kind_of
+from certsvc.credentials.statuslist import Status, VerifiedStatusList
+from certsvc.credentials.trustlist import Organisation, OrgKind, TrustedKey, TrustList
 from verifier.inputs import read_credential
 from verifier.reasons import Reason
 from verifier.result import Verdict, VerificationResult

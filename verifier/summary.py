@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from certsvc.credential import ASEAN_FRAMEWORK, ISCO_FRAMEWORK, Kind, kind_of
-from certsvc.trustlist import Equivalence, TrustList
+from certsvc.credentials.openbadge import ASEAN_FRAMEWORK, ISCO_FRAMEWORK, Kind, kind_of
+from certsvc.credentials.trustlist import Equivalence, TrustList
 
 ASSESSMENT_METHODS = {
     "practical_test": "a practical test",

@@ -15,10 +15,10 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from certsvc import page_assets
-from certsvc.access import anonymous, public
-from certsvc.errors import ImageError, ImageTooLarge, InputTooLarge
-from certsvc.i18n import gettext as _
+from certsvc.accounts.access import anonymous, public
+from certsvc.credentials.errors import ImageError, ImageTooLarge, InputTooLarge
+from certsvc.web import page_assets
+from certsvc.web.i18n import gettext as _
 from verifier import api, counting, documents, limits, web_messages
 
 bp = Blueprint("verify", __name__)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from certsvc.i18n import current_language
-from certsvc.i18n import gettext as _
+from certsvc.web.i18n import current_language
+from certsvc.web.i18n import gettext as _
 
 
 def N_(message: str) -> str:

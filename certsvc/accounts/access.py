@@ -11,9 +11,10 @@ from argon2 import PasswordHasher
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from certsvc import accounts, api_tokens, db
-from certsvc.accounts import NotAuthenticated, Principal
-from certsvc.models import OrgKind, Role, User
+from certsvc.accounts import api_tokens, users
+from certsvc.accounts.users import NotAuthenticated, Principal
+from certsvc.store import db
+from certsvc.store.models import OrgKind, Role, User
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,7 +36,7 @@ def init_app(app: Flask) -> None:
     """Set up CSRF (checked for every cookie-authenticated write), principal loading and headers."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
-    app.extensions[HASHER_EXTENSION] = accounts.make_password_hasher(
+    app.extensions[HASHER_EXTENSION] = users.make_password_hasher(
         app.config["PASSWORD_HASH_TIME_COST"],
         app.config["PASSWORD_HASH_MEMORY_KIB"],
         app.config["PASSWORD_HASH_PARALLELISM"],
@@ -74,7 +75,7 @@ def require_org_role(
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-            accounts.check_role(require_principal(), roles, wanted_kinds)
+            users.check_role(require_principal(), roles, wanted_kinds)
             return view(*args, **kwargs)
 
         return wrapped

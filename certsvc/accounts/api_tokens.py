@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.accounts import Principal, check_role
-from certsvc.errors import CertsvcError
-from certsvc.models import ApiToken, Role, User, utcnow
+from certsvc.accounts.users import Principal, check_role
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import audit
+from certsvc.store.models import ApiToken, Role, User, utcnow
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 PREFIX_CHARS = 12  # "cst_" and 8 secret characters, enough to tell tokens apart on a list

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import audit, keystore
-from certsvc.errors import CertsvcError
-from certsvc.keys import Algorithm
-from certsvc.models import Organisation, OrgKind, utcnow
+from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.keys import Algorithm
+from certsvc.store import audit, keystore
+from certsvc.store.models import Organisation, OrgKind, utcnow
 
 SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")

@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.errors import CertsvcError
-from certsvc.models import ApiToken, LoginFailure, Organisation, OrgKind, Role, User, utcnow
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import audit
+from certsvc.store.models import ApiToken, LoginFailure, Organisation, OrgKind, Role, User, utcnow
 
 EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 320

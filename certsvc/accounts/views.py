@@ -12,18 +12,19 @@ from sqlalchemy import select
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from certsvc import accounts, api_tokens, db
-from certsvc.access import log_in, log_out, password_hasher, require_org_role, require_principal
-from certsvc.accounts import AccountError, InvalidLogin, LoginThrottled, ThrottlePolicy
-from certsvc.errors_web import wants_json
-from certsvc.models import Role, User
+from certsvc.accounts import api_tokens, users
+from certsvc.accounts.access import log_in, log_out, password_hasher, require_org_role, require_principal
+from certsvc.accounts.users import AccountError, InvalidLogin, LoginThrottled, ThrottlePolicy
+from certsvc.store import db
+from certsvc.store.models import Role, User
+from certsvc.web.error_handlers import wants_json
 
 bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=accounts.MAX_EMAIL)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=accounts.MAX_PASSWORD)])
+    email = EmailField("Email", validators=[InputRequired(), Length(max=users.MAX_EMAIL)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=users.MAX_PASSWORD)])
     next = HiddenField()
 
 
@@ -32,10 +33,10 @@ class TokenForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=accounts.MAX_EMAIL)])
+    email = EmailField("Email", validators=[InputRequired(), Length(max=users.MAX_EMAIL)])
     role = SelectField("Role", choices=[role.value for role in Role])
     password = PasswordField(
-        "Initial password", validators=[InputRequired(), Length(accounts.MIN_PASSWORD, accounts.MAX_PASSWORD)]
+        "Initial password", validators=[InputRequired(), Length(users.MIN_PASSWORD, users.MAX_PASSWORD)]
     )
 
 
@@ -51,7 +52,7 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form)
     session = db.get_session()
     try:
-        user = accounts.authenticate(
+        user = users.authenticate(
             session,
             form.email.data or "",
             form.password.data or "",
@@ -120,15 +121,15 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     return redirect(url_for("auth.tokens"))
 
 
-@bp.route("/account/users", methods=["GET", "POST"])
+@bp.route("/account/users", methods=["GET", "POST"], endpoint="users")
 @require_org_role(Role.ADMIN)
-def users() -> ResponseReturnValue:
+def users_page() -> ResponseReturnValue:
     """List the organisation's users and add one (admins only)."""
     principal, session, form = require_principal(), db.get_session(), UserForm()
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            accounts.create_user(
+            users.create_user(
                 session,
                 principal.org,
                 email=form.email.data or "",

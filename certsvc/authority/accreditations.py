@@ -1,89 +1,35 @@
-"""What an origin authority administers: accreditations of foreign providers, its embassies, the
-national qualification catalogue and the equivalence rules.
+"""Accreditations: which foreign providers an origin authority trusts, for which qualifications and dates.
 
-Every change is audited and then publishes the trust list: a new signed version (sequence
-+1) whenever the list's contents changed. An authority only ever sees or touches what
-belongs to its own country; anything else is answered as not found.
+Every change is audited and then publishes the trust list (``certsvc.authority.changes``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import accounts, audit, organisations, publishing
-from certsvc.errors import CertsvcError
-from certsvc.models import (
+from certsvc.authority.changes import (
+    AuthorityConflict,
+    AuthorityError,
+    Change,
+    NotFound,
+    audit_change,
+    publish,
+    record_change,
+    require_authority,
+)
+from certsvc.store.models import (
     Accreditation,
-    EmbassyEnrolment,
     Organisation,
     OrgKind,
     Qualification,
-    Role,
-    TrustListVersion,
 )
 
-MAX_REASON = 500
 FAR_FUTURE = date.max
-
-
-class AuthorityError(CertsvcError):
-    """What the authority asked for is invalid."""
-
-    code = "authority_invalid"
-    http_status = 400
-
-
-class AuthorityConflict(AuthorityError):
-    """The change contradicts what is already recorded (overlap, duplicate, still in use)."""
-
-    code = "authority_conflict"
-    http_status = 409
-
-
-class NotFound(CertsvcError):
-    """No such thing, or it belongs to another country's authority (not disclosed)."""
-
-    code = "not_found"
-    http_status = 404
-
-
-@dataclass(frozen=True)
-class Change:
-    """Who changes something and when, and what a new trust-list version is signed with."""
-
-    actor: str
-    now: datetime
-    base_url: str
-    kek: str
-
-
-@dataclass(frozen=True)
-class FirstAdmin:
-    """The first user of a newly enrolled embassy, so that someone can sign in for it."""
-
-    email: str
-    password: str
-    hasher: PasswordHasher
-
-
-@dataclass(frozen=True)
-class EmbassyListing:
-    embassy: Organisation
-    enrolment: EmbassyEnrolment | None
-
-    @property
-    def removed(self) -> bool:
-        return self.enrolment is not None and self.enrolment.removed_at is not None
-
-
-# -- accreditations ---------------------------------------------------------------------
 
 
 def accredit(
@@ -265,158 +211,3 @@ def _check_no_overlap(session: Session, candidate: Accreditation) -> None:
             raise AuthorityConflict(
                 "the dates overlap another accreditation of this qualification", accreditation=other.id
             )
-
-
-# -- embassies --------------------------------------------------------------------------
-
-
-def enrol_embassy(
-    session: Session,
-    authority: Organisation,
-    *,
-    slug: str,
-    name: str,
-    host_country: str,
-    change: Change,
-    first_admin: FirstAdmin | None = None,
-) -> Organisation:
-    """Create an embassy of the authority's country (with its signing key) and list it in the trust list."""
-    require_authority(authority)
-    embassy = organisations.create_organisation(
-        session,
-        slug=slug,
-        name=name,
-        kind=OrgKind.EMBASSY,
-        country=authority.country,
-        host_country=host_country,
-        kek=change.kek,
-        actor=change.actor,
-        now=change.now,
-    )
-    session.add(EmbassyEnrolment(authority_id=authority.id, embassy_id=embassy.id, enrolled_at=change.now))
-    if first_admin is not None:
-        accounts.create_user(
-            session,
-            embassy,
-            email=first_admin.email,
-            password=first_admin.password,
-            role=Role.ADMIN,
-            hasher=first_admin.hasher,
-            actor=change.actor,
-            now=change.now,
-        )
-    details = {"host_country": embassy.host_country}
-    record_change(session, authority, "embassy.enrolled", embassy.slug, change, details)
-    return embassy
-
-
-def remove_embassy(
-    session: Session, authority: Organisation, embassy_id: int, reason: str, change: Change
-) -> EmbassyEnrolment:
-    """Take an embassy off the trust list: its co-signatures are no longer recognised."""
-    embassy = get_embassy(session, authority, embassy_id)
-    enrolment = _enrolment(session, authority, embassy, change.now)
-    if enrolment.removed_at is not None:
-        raise AuthorityConflict("the embassy is already removed")
-    enrolment.removed_at, enrolment.removal_reason = change.now, _reason(reason)
-    record_change(session, authority, "embassy.removed", embassy.slug, change, {"reason": enrolment.removal_reason})
-    return enrolment
-
-
-def reinstate_embassy(session: Session, authority: Organisation, embassy_id: int, change: Change) -> EmbassyEnrolment:
-    """Put a removed embassy back on the trust list."""
-    embassy = get_embassy(session, authority, embassy_id)
-    enrolment = _enrolment(session, authority, embassy, change.now)
-    if enrolment.removed_at is None:
-        raise AuthorityConflict("the embassy is enrolled")
-    enrolment.removed_at, enrolment.removal_reason = None, None
-    record_change(session, authority, "embassy.reinstated", embassy.slug, change)
-    return enrolment
-
-
-def get_embassy(session: Session, authority: Organisation, embassy_id: int) -> Organisation:
-    """An embassy of the authority's country, or NotFound."""
-    require_authority(authority)
-    embassy = session.get(Organisation, embassy_id)
-    if embassy is None or embassy.kind is not OrgKind.EMBASSY or embassy.country != authority.country:
-        raise NotFound("no such embassy")
-    return embassy
-
-
-def list_embassies(session: Session, authority: Organisation) -> list[EmbassyListing]:
-    """The embassies of the authority's country, with their enrolment records."""
-    require_authority(authority)
-    query = (
-        select(Organisation, EmbassyEnrolment)
-        .outerjoin(EmbassyEnrolment, EmbassyEnrolment.embassy_id == Organisation.id)
-        .where(Organisation.kind == OrgKind.EMBASSY, Organisation.country == authority.country)
-        .order_by(Organisation.name)
-    )
-    return [EmbassyListing(org, enrolment) for org, enrolment in session.execute(query)]
-
-
-def _enrolment(session: Session, authority: Organisation, embassy: Organisation, now: datetime) -> EmbassyEnrolment:
-    enrolment = session.scalar(select(EmbassyEnrolment).where(EmbassyEnrolment.embassy_id == embassy.id))
-    if enrolment is None:
-        # Embassies created before enrolments were recorded count as enrolled since their creation.
-        enrolment = EmbassyEnrolment(authority_id=authority.id, embassy_id=embassy.id, enrolled_at=embassy.created_at)
-        session.add(enrolment)
-    return enrolment
-
-
-# -- shared -----------------------------------------------------------------------------
-
-
-def record_change(
-    session: Session,
-    authority: Organisation,
-    action: str,
-    subject: str,
-    change: Change,
-    details: dict[str, Any] | None = None,
-) -> TrustListVersion:
-    """Audit a change, then publish the trust list (a new version only if its contents changed)."""
-    audit_change(session, authority, action, subject, change, details)
-    return publish(session, authority, change)
-
-
-def audit_change(
-    session: Session,
-    authority: Organisation,
-    action: str,
-    subject: str,
-    change: Change,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append one audit entry for a change the authority made."""
-    session.flush()
-    audit.append(
-        session, action, actor=change.actor, org_id=authority.id, subject=subject, details=details, now=change.now
-    )
-
-
-def publish(session: Session, authority: Organisation, change: Change) -> TrustListVersion:
-    """Sign a new trust-list version if the contents changed; return the newest."""
-    session.flush()
-    return publishing.publish_trust_list(
-        session, authority, base_url=change.base_url, kek=change.kek, now=change.now, actor=change.actor
-    )
-
-
-def require_authority(org: Organisation) -> None:
-    """Raise NotFound unless ``org`` is an origin authority."""
-    if org.kind is not OrgKind.AUTHORITY:
-        raise NotFound("only origin authorities administer this")
-
-
-def require_text(value: str, limit: int, field: str) -> None:
-    """Raise AuthorityError unless ``value`` has 1 to ``limit`` characters."""
-    if not value or len(value) > limit:
-        raise AuthorityError(f"{field.replace('_', ' ')} must be 1 to {limit} characters", field=field)
-
-
-def _reason(reason: str) -> str:
-    text = (reason or "").strip()
-    if not text or len(text) > MAX_REASON:
-        raise AuthorityError(f"give a reason of 1 to {MAX_REASON} characters", field="reason")
-    return text

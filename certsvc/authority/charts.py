@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from certsvc.indicator_tables import Table
+from certsvc.authority.indicator_tables import Table
 
 WIDTH = 640
 VERTICAL_HEIGHT = 260

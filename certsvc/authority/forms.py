@@ -11,8 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from certsvc import accounts, authority, national_catalogue
-from certsvc.national_catalogue import NationalQualificationData
+from certsvc.accounts import users
+from certsvc.authority import changes, national_catalogue
+from certsvc.authority.national_catalogue import NationalQualificationData
 
 REQUIRED = "This field is required."
 NOT_A_DATE = "Enter a date as YYYY-MM-DD."
@@ -53,12 +54,12 @@ class EnrolEmbassyForm(FlaskForm):
     admin_email = EmailField("First administrator's email (optional)", validators=[Optional(), Length(max=320)])
     admin_password = PasswordField(
         "Their initial password",
-        validators=[Optional(), Length(accounts.MIN_PASSWORD, accounts.MAX_PASSWORD)],
+        validators=[Optional(), Length(users.MIN_PASSWORD, users.MAX_PASSWORD)],
     )
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=authority.MAX_REASON)])
+    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=changes.MAX_REASON)])
 
 
 class NationalQualificationForm(FlaskForm):

@@ -14,7 +14,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from certsvc.indicators import ELSEWHERE, HOME, KINDS, NOT_RECORDED, REVOKED, SEXES, WITHDRAWN, Figures
+from certsvc.authority.indicators import ELSEWHERE, HOME, KINDS, NOT_RECORDED, REVOKED, SEXES, WITHDRAWN, Figures
 
 SMALL = 5
 SUPPRESSED = "<5"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from certsvc.models import (
+from certsvc.store.models import (
     Accreditation,
     Credential,
     CredentialState,

@@ -13,13 +13,15 @@ from datetime import date
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from certsvc import db, indicators, organisations
-from certsvc.access import public, require_org_role, require_principal
-from certsvc.errors import CertsvcError
-from certsvc.i18n import gettext as _
-from certsvc.indicator_tables import Dashboard, build, csv_text, label_of
-from certsvc.models import Organisation, OrgKind
-from certsvc.svg_charts import chart_for
+from certsvc.accounts import organisations
+from certsvc.accounts.access import public, require_org_role, require_principal
+from certsvc.authority import indicators
+from certsvc.authority.charts import chart_for
+from certsvc.authority.indicator_tables import Dashboard, build, csv_text, label_of
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import db
+from certsvc.store.models import Organisation, OrgKind
+from certsvc.web.i18n import gettext as _
 
 bp = Blueprint("indicators", __name__)
 PUBLIC_MAX_AGE = 300

@@ -1,4 +1,4 @@
-"""The signed documents verifiers need, built from the database: status lists and trust lists."""
+"""Trust lists built from the database: each authority's signed versions, its anchor key."""
 
 from __future__ import annotations
 
@@ -7,66 +7,29 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import audit, identifiers
-from certsvc.errors import CertsvcError
-from certsvc.keys import PublicKey
-from certsvc.models import (
+from certsvc.credentials import identifiers
+from certsvc.credentials.keys import PublicKey
+from certsvc.credentials.trustlist import Accreditation as TrustedAccreditation
+from certsvc.credentials.trustlist import Equivalence as TrustedEquivalence
+from certsvc.credentials.trustlist import Organisation as TrustedOrganisation
+from certsvc.credentials.trustlist import TrustedKey, TrustList, sign_trust_list
+from certsvc.store import audit
+from certsvc.store.models import (
     Accreditation,
-    Credential,
-    CredentialState,
     EmbassyEnrolment,
     Equivalence,
     Organisation,
     OrgKind,
     SigningKeyRecord,
-    StatusListRecord,
     TrustListVersion,
 )
-from certsvc.signers import key_uri_of, signer_for
-from certsvc.statuslist import StatusList, sign_status_list
-from certsvc.stored import status_value
-from certsvc.trustlist import Accreditation as TrustedAccreditation
-from certsvc.trustlist import Equivalence as TrustedEquivalence
-from certsvc.trustlist import Organisation as TrustedOrganisation
-from certsvc.trustlist import TrustedKey, TrustList, sign_trust_list
+from certsvc.store.signers import key_uri_of, signer_for
+from certsvc.store.status_lists import DocumentNotFound
 
-STATUS_TTL = 300
 TRUST_TTL = 3600
-
-
-class DocumentNotFound(CertsvcError):
-    code = "not_found"
-    http_status = 404
-
-
-def status_list_token(
-    session: Session, org: Organisation, list_number: int, *, base_url: str, kek: str, now: datetime
-) -> tuple[str, int]:
-    """Sign the current state of one of ``org``'s status lists; return it with its ttl."""
-    record = session.scalar(
-        select(StatusListRecord).where(StatusListRecord.org_id == org.id, StatusListRecord.list_number == list_number)
-    )
-    if record is None:
-        raise DocumentNotFound("no such status list")
-    statuses = StatusList(record.size, bits=record.bits)
-    changed = session.scalars(
-        select(Credential).where(
-            Credential.status_list_id == record.id,
-            or_(
-                Credential.state.in_([CredentialState.REVOKED, CredentialState.SUSPENDED]),
-                Credential.withdrawn_at.is_not(None),
-            ),
-        )
-    )
-    for credential in changed:
-        statuses.set(credential.status_idx, status_value(credential))
-    signer = signer_for(session, org, kek, base_url)
-    uri = identifiers.status_list_uri(base_url, org.slug, list_number)
-    token = sign_status_list(statuses, signer.key, signer.kid_uri, uri, now, ttl_seconds=record.ttl)
-    return token, record.ttl
 
 
 def build_trust_list(session: Session, authority: Organisation, *, base_url: str, now: datetime) -> TrustList:
@@ -160,14 +123,6 @@ def trust_list_versions(session: Session, authority: Organisation) -> list[Trust
     )
 
 
-def status_list_numbers(session: Session) -> list[tuple[Organisation, int]]:
-    """Every status list that exists, with its organisation."""
-    rows = session.execute(
-        select(StatusListRecord.org_id, StatusListRecord.list_number).order_by(StatusListRecord.id)
-    ).all()
-    return [(org, number) for org_id, number in rows if (org := session.get(Organisation, org_id)) is not None]
-
-
 def authority_anchor(session: Session, authority: Organisation, base_url: str) -> dict[str, PublicKey]:
     """The authority's keys by URI: what a verifier that trusts this service pins."""
     return {k.uri: k.public for k in _keys(session, authority, base_url)}
@@ -243,8 +198,3 @@ COUNTRY_NAMES = {
 
 def _country_name(code: str) -> str:
     return COUNTRY_NAMES.get(code, code)
-
-
-def count_credentials(session: Session) -> int:
-    """How many credentials exist (for health pages and benchmarks)."""
-    return session.scalar(select(func.count()).select_from(Credential)) or 0

@@ -15,10 +15,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from certsvc import authority, db, national_catalogue, publishing
-from certsvc.access import password_hasher, require_org_role, require_principal
-from certsvc.accounts import AccountError, check_role
-from certsvc.authority_forms import (
+from certsvc.accounts.access import password_hasher, require_org_role, require_principal
+from certsvc.accounts.organisations import OrganisationError
+from certsvc.accounts.users import AccountError, check_role
+from certsvc.authority import accreditations, changes, embassies, national_catalogue, publishing
+from certsvc.authority.forms import (
     AccreditForm,
     DateActionForm,
     EnrolEmbassyForm,
@@ -26,16 +27,16 @@ from certsvc.authority_forms import (
     NationalQualificationForm,
     ReasonForm,
 )
-from certsvc.errors import CertsvcError
-from certsvc.i18n import gettext as _
-from certsvc.models import NationalQualification, Organisation, OrgKind, Role, utcnow
-from certsvc.organisations import OrganisationError
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import db
+from certsvc.store.models import NationalQualification, Organisation, OrgKind, Role, utcnow
+from certsvc.web.i18n import gettext as _
 
 bp = Blueprint("authority", __name__, url_prefix="/authority")
 AUTHORITY = (OrgKind.AUTHORITY,)
 EDITORS = (Role.ADMIN, Role.OFFICER)
 #: Errors a form can show next to itself (bad dates, overlaps, duplicates); others go to the error page.
-FORM_ERRORS = (authority.AuthorityError, OrganisationError, AccountError)
+FORM_ERRORS = (changes.AuthorityError, OrganisationError, AccountError)
 
 
 @bp.get("/")
@@ -45,8 +46,8 @@ def overview() -> ResponseReturnValue:
     session, org = db.get_session(), _authority()
     return render_template(
         "authority/overview.html",
-        accreditations=authority.list_accreditations(session, org),
-        embassies=authority.list_embassies(session, org),
+        accreditations=accreditations.list_accreditations(session, org),
+        embassies=embassies.list_embassies(session, org),
         catalogue=national_catalogue.national_catalogue(session, org),
         rules=national_catalogue.list_equivalences(session, org),
         latest=publishing.latest_trust_list(session, org),
@@ -54,9 +55,9 @@ def overview() -> ResponseReturnValue:
     )
 
 
-@bp.route("/accreditations", methods=["GET", "POST"])
+@bp.route("/accreditations", methods=["GET", "POST"], endpoint="accreditations")
 @require_org_role(kinds=AUTHORITY)
-def accreditations() -> ResponseReturnValue:
+def accreditations_page() -> ResponseReturnValue:
     """List accreditations; accredit providers for named qualifications over a date range."""
     session, org = db.get_session(), _authority()
     form = AccreditForm(qualifications=_qualification_choices(session))
@@ -65,7 +66,7 @@ def accreditations() -> ResponseReturnValue:
         if form.validate_on_submit():
             assert form.valid_from.data is not None
             return _apply(
-                lambda change: authority.accredit(
+                lambda change: accreditations.accredit(
                     session, org, form.qualifications.data or [], form.valid_from.data, form.valid_until.data, change
                 ),
                 _("Accreditation recorded."),
@@ -81,15 +82,15 @@ def accreditations() -> ResponseReturnValue:
 def change_accreditation(accreditation_id: int, action: str) -> ResponseReturnValue:
     """Suspend from a day, reinstate from a day, or end on a day."""
     session, org = db.get_session(), _authority()
-    authority.get_accreditation(session, org, accreditation_id)  # 404 before looking at the form
+    accreditations.get_accreditation(session, org, accreditation_id)  # 404 before looking at the form
     form = DateActionForm()
     if not form.validate_on_submit() or form.on.data is None:
         return _accreditations_page(_accredit_form(session), _("Enter a date as YYYY-MM-DD."), 400)
     on: date = form.on.data
     actions = {
-        "suspend": (authority.suspend_accreditation, _("Accreditation suspended.")),
-        "reinstate": (authority.reinstate_accreditation, _("Accreditation reinstated.")),
-        "end": (authority.end_accreditation, _("Accreditation end date set.")),
+        "suspend": (accreditations.suspend_accreditation, _("Accreditation suspended.")),
+        "reinstate": (accreditations.reinstate_accreditation, _("Accreditation reinstated.")),
+        "end": (accreditations.end_accreditation, _("Accreditation end date set.")),
     }
     function, message = actions[action]
     return _apply(
@@ -100,9 +101,9 @@ def change_accreditation(accreditation_id: int, action: str) -> ResponseReturnVa
     )
 
 
-@bp.route("/embassies", methods=["GET", "POST"])
+@bp.route("/embassies", methods=["GET", "POST"], endpoint="embassies")
 @require_org_role(kinds=AUTHORITY)
-def embassies() -> ResponseReturnValue:
+def embassies_page() -> ResponseReturnValue:
     """List the country's embassies; enrol a new one."""
     session, org, form = db.get_session(), _authority(), EnrolEmbassyForm()
     if request.method == "POST":
@@ -113,9 +114,9 @@ def embassies() -> ResponseReturnValue:
         if form.admin_email.data:
             if not form.admin_password.data:
                 return _embassies_page(form, _("Give the first administrator an initial password."), 400)
-            first_admin = authority.FirstAdmin(form.admin_email.data, form.admin_password.data, password_hasher())
+            first_admin = embassies.FirstAdmin(form.admin_email.data, form.admin_password.data, password_hasher())
         return _apply(
-            lambda change: authority.enrol_embassy(
+            lambda change: embassies.enrol_embassy(
                 session,
                 org,
                 slug=form.slug.data or "",
@@ -136,12 +137,12 @@ def embassies() -> ResponseReturnValue:
 def remove_embassy(embassy_id: int) -> ResponseReturnValue:
     """Take an embassy off the trust list, with a reason."""
     session, org = db.get_session(), _authority()
-    authority.get_embassy(session, org, embassy_id)
+    embassies.get_embassy(session, org, embassy_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         return _embassies_page(EnrolEmbassyForm(formdata=None), _("Give a reason."), 400)
     return _apply(
-        lambda change: authority.remove_embassy(session, org, embassy_id, form.reason.data or "", change),
+        lambda change: embassies.remove_embassy(session, org, embassy_id, form.reason.data or "", change),
         _("Embassy removed from the trust list."),
         ".embassies",
         lambda error, status: _embassies_page(EnrolEmbassyForm(formdata=None), error, status),
@@ -154,7 +155,7 @@ def reinstate_embassy(embassy_id: int) -> ResponseReturnValue:
     """Put a removed embassy back on the trust list."""
     session, org = db.get_session(), _authority()
     return _apply(
-        lambda change: authority.reinstate_embassy(session, org, embassy_id, change),
+        lambda change: embassies.reinstate_embassy(session, org, embassy_id, change),
         _("Embassy reinstated."),
         ".embassies",
         lambda error, status: _embassies_page(EnrolEmbassyForm(formdata=None), error, status),
@@ -274,9 +275,9 @@ def _require_editor() -> None:
     check_role(require_principal(), EDITORS, AUTHORITY)
 
 
-def _change() -> authority.Change:
+def _change() -> changes.Change:
     config = current_app.config
-    return authority.Change(
+    return changes.Change(
         actor=require_principal().actor,
         now=utcnow(),
         base_url=str(config["BASE_URL"]).rstrip("/"),
@@ -285,7 +286,7 @@ def _change() -> authority.Change:
 
 
 def _apply(
-    action: Callable[[authority.Change], object],
+    action: Callable[[changes.Change], object],
     message: str,
     endpoint: str,
     on_error: Callable[[str, int], ResponseReturnValue],
@@ -313,7 +314,7 @@ def _error_text(exc: CertsvcError) -> str:
 def _qualification_choices(session: Session) -> list[tuple[int, str]]:
     return [
         (q.id, f"{q.name} · {q.code} ({q.provider.name}, {q.provider.country})")
-        for q in authority.foreign_qualifications(session)
+        for q in accreditations.foreign_qualifications(session)
     ]
 
 
@@ -334,8 +335,8 @@ def _accreditations_page(form: AccreditForm, error: str | None, status: int) -> 
     page = render_template(
         "authority/accreditations.html",
         form=form,
-        accreditations=authority.list_accreditations(session, org),
-        state_of=authority.accreditation_state,
+        accreditations=accreditations.list_accreditations(session, org),
+        state_of=accreditations.accreditation_state,
         today=date.today(),
         error=error,
     )
@@ -344,7 +345,7 @@ def _accreditations_page(form: AccreditForm, error: str | None, status: int) -> 
 
 def _embassies_page(form: EnrolEmbassyForm, error: str | None, status: int) -> ResponseReturnValue:
     session, org = db.get_session(), _authority()
-    listings = authority.list_embassies(session, org)
+    listings = embassies.list_embassies(session, org)
     page = render_template("authority/embassies.html", form=form, listings=listings, error=error)
     return page, status
 

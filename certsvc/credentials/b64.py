@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from certsvc.errors import Malformed
+from certsvc.credentials.errors import Malformed
 
 _B64URL_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import InputTooLarge, Malformed
-from certsvc.jws import MAX_TOKEN_CHARS, CompactJWS, header_bytes, parse_compact, parse_json_object
-from certsvc.keys import SigningKey
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.errors import InputTooLarge, Malformed
+from certsvc.credentials.jws import MAX_TOKEN_CHARS, CompactJWS, header_bytes, parse_compact, parse_json_object
+from certsvc.credentials.keys import SigningKey
 
 MAX_SIGNATURES = 2
 

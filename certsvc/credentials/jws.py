@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import DisallowedAlgorithm, DisallowedHeader, InputTooLarge, Malformed
-from certsvc.keys import ALLOWED_ALGS, SigningKey
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.errors import DisallowedAlgorithm, DisallowedHeader, InputTooLarge, Malformed
+from certsvc.credentials.keys import ALLOWED_ALGS, SigningKey
 
 #: Header members that would let a token name its own key; never honoured.
 KEY_BEARING_MEMBERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"})

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import DisallowedAlgorithm, KeyMaterialError, Malformed, WrongPassword
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.errors import DisallowedAlgorithm, KeyMaterialError, Malformed, WrongPassword
 
 Algorithm = Literal["EdDSA", "ES256"]
 

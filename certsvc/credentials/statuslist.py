@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from certsvc.b64 import b64url_decode, b64url_encode
-from certsvc.errors import BadSignature, InputTooLarge, Malformed, StatusListError, UnknownKey
-from certsvc.jws import parse_compact, parse_json_object, sign_compact
-from certsvc.keys import PublicKey, SigningKey
+from certsvc.credentials.b64 import b64url_decode, b64url_encode
+from certsvc.credentials.errors import BadSignature, InputTooLarge, Malformed, StatusListError, UnknownKey
+from certsvc.credentials.jws import parse_compact, parse_json_object, sign_compact
+from certsvc.credentials.keys import PublicKey, SigningKey
 
 TYP = "statuslist+jwt"
 ALLOWED_BITS = frozenset({1, 2, 4, 8})

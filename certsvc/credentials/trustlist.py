@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from certsvc.errors import BadSignature, CertsvcError, Malformed, TrustListError, UnknownKey
-from certsvc.jws import parse_compact, parse_json_object, sign_compact
-from certsvc.keys import PublicKey, SigningKey
+from certsvc.credentials.errors import BadSignature, CertsvcError, Malformed, TrustListError, UnknownKey
+from certsvc.credentials.jws import parse_compact, parse_json_object, sign_compact
+from certsvc.credentials.keys import PublicKey, SigningKey
 
 TYP = "trustlist+jwt"
 MAX_TRUST_LIST_CHARS = 2 * 1024 * 1024

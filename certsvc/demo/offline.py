@@ -6,8 +6,9 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from certsvc.cosigned import CoSignedCredential
-from certsvc.demo_world import (
+from certsvc.credentials.cosigned import CoSignedCredential
+from certsvc.credentials.statuslist import Status
+from certsvc.demo.world import (
     Corridor,
     corridors,
     issue,
@@ -16,9 +17,8 @@ from certsvc.demo_world import (
     signed_status_list,
     signed_trust_list,
 )
-from certsvc.qr_image import render_png, render_svg
-from certsvc.qr_transport import encode_qr_text
-from certsvc.statuslist import Status
+from certsvc.qr.image import render_png, render_svg
+from certsvc.qr.transport import encode_qr_text
 
 VERIFY_PATH = "/v"
 

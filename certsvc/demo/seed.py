@@ -15,11 +15,12 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import publishing, wallet
-from certsvc.accounts import create_user
-from certsvc.credential import AssessmentMethod, PriorSkillsAssessment
-from certsvc.demo_catalogue import CORRIDORS, CorridorEntry, OrgEntry
-from certsvc.models import (
+from certsvc.accounts.organisations import create_organisation
+from certsvc.accounts.users import create_user
+from certsvc.authority import publishing
+from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
+from certsvc.demo.catalogue import CORRIDORS, CorridorEntry, OrgEntry
+from certsvc.store.models import (
     Accreditation,
     Credential,
     CredentialClaim,
@@ -31,8 +32,8 @@ from certsvc.models import (
     Role,
     User,
 )
-from certsvc.organisations import create_organisation
-from certsvc.signers import signer_for
+from certsvc.store.signers import signer_for
+from certsvc.wallet import claims
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 
@@ -234,13 +235,13 @@ class DemoClaim:
     pin: str
 
 
-def demo_claim_secrets(kek: str, public_id: str) -> wallet.ClaimSecrets:
+def demo_claim_secrets(kek: str, public_id: str) -> claims.ClaimSecrets:
     """The claim code and PIN of a demo credential, derived from the instance's key so a rerun can print them."""
     digest = hmac.new(kek.encode("utf-8"), b"demo wallet claim " + public_id.encode("ascii"), hashlib.sha256).digest()
     number = int.from_bytes(digest, "big")
-    code = "".join(wallet.CROCKFORD[(number >> (5 * i)) & 31] for i in range(wallet.CLAIM_CODE_CHARS))
-    pin = f"{(number >> 128) % 10**wallet.PIN_DIGITS:0{wallet.PIN_DIGITS}d}"
-    return wallet.ClaimSecrets(wallet.format_claim_code(code), pin)
+    code = "".join(claims.CROCKFORD[(number >> (5 * i)) & 31] for i in range(claims.CLAIM_CODE_CHARS))
+    pin = f"{(number >> 128) % 10**claims.PIN_DIGITS:0{claims.PIN_DIGITS}d}"
+    return claims.ClaimSecrets(claims.format_claim_code(code), pin)
 
 
 def _claims(session: Session, provider: Organisation, kek: str, hasher: PasswordHasher) -> None:
@@ -252,7 +253,7 @@ def _claims(session: Session, provider: Organisation, kek: str, hasher: Password
     ).all()
     for credential in unclaimed:
         secrets = demo_claim_secrets(kek, credential.public_id)
-        wallet.create_claim(session, credential, hasher=hasher, code=secrets.code, pin=secrets.pin, actor=ACTOR)
+        claims.create_claim(session, credential, hasher=hasher, code=secrets.code, pin=secrets.pin, actor=ACTOR)
 
 
 def demo_claim(session: Session, kek: str) -> DemoClaim | None:

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
 from flask import Flask
 
-from certsvc import config, db, db_cli
-from certsvc.access import password_hasher
-from certsvc.app import create_app
-from certsvc.demo_seed import DEMO_PASSWORD, demo_claim, seed
+from certsvc import config
+from certsvc.accounts.access import password_hasher
+from certsvc.demo.seed import DEMO_PASSWORD, demo_claim, seed
+from certsvc.store import db, db_commands
 
 HOST = "127.0.0.1"
 PORT = 5000
 
 
-def prepare_demo(base_url: str) -> Flask:
+def prepare_demo(base_url: str, app_factory: Callable[[], Flask]) -> Flask:
     """Create the instance secrets (once), migrate, seed (idempotently) and return the app."""
     folder = config.instance_path()
     # Plain http on localhost: the demo's cookies cannot be Secure.
     config.write_instance_secrets(folder, {"SESSION_COOKIE_SECURE": False, "BASE_URL": base_url})
-    app = create_app()
-    db_cli.upgrade(app.config["DATABASE_URL"])
+    app = app_factory()
+    db_commands.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         session = db.get_session()
         logins = seed(

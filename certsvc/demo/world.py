@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from certsvc import identifiers
-from certsvc.cosigned import CoSignedCredential, sign_credential
-from certsvc.credential import (
+from certsvc.credentials import identifiers
+from certsvc.credentials.cosigned import CoSignedCredential, sign_credential
+from certsvc.credentials.keys import SigningKey
+from certsvc.credentials.openbadge import (
     AssessmentMethod,
     CredentialSpec,
     Holder,
@@ -17,10 +18,8 @@ from certsvc.credential import (
     build_payload,
     encode_payload,
 )
-from certsvc.demo_catalogue import CORRIDORS, OrgEntry, QualificationEntry
-from certsvc.keys import SigningKey
-from certsvc.statuslist import StatusList, sign_status_list
-from certsvc.trustlist import (
+from certsvc.credentials.statuslist import StatusList, sign_status_list
+from certsvc.credentials.trustlist import (
     Accreditation,
     Equivalence,
     Organisation,
@@ -29,6 +28,7 @@ from certsvc.trustlist import (
     TrustList,
     sign_trust_list,
 )
+from certsvc.demo.catalogue import CORRIDORS, OrgEntry, QualificationEntry
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 
-from certsvc import json_skeleton
-from certsvc.credential import (
+from certsvc.credentials.errors import UnsupportedQRVersion
+from certsvc.credentials.jws import header_bytes
+from certsvc.credentials.openbadge import (
     AssessmentMethod,
     CredentialSpec,
     Holder,
@@ -24,8 +25,7 @@ from certsvc.credential import (
     build_payload,
     encode_payload,
 )
-from certsvc.errors import UnsupportedQRVersion
-from certsvc.jws import header_bytes
+from certsvc.qr import skeleton
 
 #: SHA-256 of each published dictionary; a mismatch means the file was edited.
 PUBLISHED = {1: "f9485960db840dbe22e664772c01d86aea7812303c59d5c9d924e714448c715c"}
@@ -102,14 +102,14 @@ def _blank_spec(kind: Kind) -> CredentialSpec:
 
 def build_dictionary() -> bytes:
     """Build a dictionary from the blank credential templates of both kinds and a header."""
-    es256, _ = json_skeleton.split(header_bytes("ES256", "https://"))
-    eddsa, _ = json_skeleton.split(header_bytes("EdDSA", "https://"))
+    es256, _ = skeleton.split(header_bytes("ES256", "https://"))
+    eddsa, _ = skeleton.split(header_bytes("EdDSA", "https://"))
     parts = [_VOCABULARY, b"\x00".join(_SAMPLE_VALUES), es256]
     # Each kind's whole body skeleton (two headers, then the payload) in the order the
     # transport writes it, so that the structure is one long match; the commonest last.
     for kind in (Kind.PRIOR_SKILLS, Kind.TRAINING):
-        skeleton, _ = json_skeleton.split(encode_payload(build_payload(_blank_spec(kind))))
-        parts.append(b"\n".join([eddsa, eddsa, skeleton]))
+        body, _ = skeleton.split(encode_payload(build_payload(_blank_spec(kind))))
+        parts.append(b"\n".join([eddsa, eddsa, body]))
     return b"\x00".join(parts)
 
 
@@ -118,7 +118,7 @@ def dictionary(version: int) -> bytes:
     """Return the frozen dictionary of ``version``, checked against its published hash."""
     if version not in PUBLISHED:
         raise UnsupportedQRVersion(f"QR format version {version} is not supported", version=version)
-    data = resources.files("certsvc.data").joinpath(f"qr-dict-v{version}.bin").read_bytes()
+    data = resources.files("certsvc.qr.data").joinpath(f"qr-dict-v{version}.bin").read_bytes()
     if hashlib.sha256(data).hexdigest() != PUBLISHED[version]:
         raise UnsupportedQRVersion(f"the QR dictionary v{version} does not match its published hash")
     return data

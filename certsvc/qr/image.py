@@ -15,7 +15,7 @@ from PIL import Image
 from qrcode.image.svg import SvgPathFillImage
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, MODE_NUMBER, QRData
 
-from certsvc.errors import ImageError, ImageTooLarge, NoQRCodeFound
+from certsvc.credentials.errors import ImageError, ImageTooLarge, NoQRCodeFound
 
 ECC_LEVELS = {
     "L": qrcode.constants.ERROR_CORRECT_L,

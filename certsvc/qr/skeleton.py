@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from certsvc.errors import QRDecodeError
+from certsvc.credentials.errors import QRDecodeError
 
 #: String values kept in the skeleton because every credential carries them.
 VOCABULARY = frozenset(

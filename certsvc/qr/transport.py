@@ -19,10 +19,10 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from certsvc import json_skeleton, qr_values
-from certsvc.cosigned import MAX_SIGNATURES, CoSignedCredential, Signature
-from certsvc.errors import InputTooLarge, QRDecodeError
-from certsvc.qr_dictionary import dictionary
+from certsvc.credentials.cosigned import MAX_SIGNATURES, CoSignedCredential, Signature
+from certsvc.credentials.errors import InputTooLarge, QRDecodeError
+from certsvc.qr import skeleton, values
+from certsvc.qr.dictionary import dictionary
 
 FORMAT_VERSION = 1
 #: Numeric capacity of the largest QR code (version 40, ECC L).
@@ -99,16 +99,16 @@ def encode_bytes(credential: CoSignedCredential, origin: str) -> bytes:
     sigs = credential.signatures
     if not 1 <= len(sigs) <= MAX_SIGNATURES or any(len(s.value) != SIGNATURE_BYTES for s in sigs):
         raise QRDecodeError("a QR credential has one or two 64-byte (EdDSA or ES256) signatures")
-    skeletons, values = [], []
+    skeletons, fields = [], []
     for part in (*(s.protected for s in sigs), credential.payload):
-        skeleton, part_values = json_skeleton.split(part)
-        skeletons.append(skeleton)
-        values += part_values
-    values = _reference_repeats(values)
-    values, side = qr_values.extract(values)
+        shape, part_fields = skeleton.split(part)
+        skeletons.append(shape)
+        fields += part_fields
+    fields = _reference_repeats(fields)
+    fields, side = values.extract(fields)
     if len(side) > MAX_SIDE_BYTES:
         raise QRDecodeError("too many binary values for a QR code")
-    body = _PART_SEPARATOR.join(skeletons) + _SEPARATOR + _SEPARATOR.join(values)
+    body = _PART_SEPARATOR.join(skeletons) + _SEPARATOR + _SEPARATOR.join(fields)
     compressed = min((_deflate(bytes(body), origin, strategy) for strategy in _STRATEGIES), key=len)
     packed = bytes([FORMAT_VERSION, len(sigs), len(side)]) + b"".join(s.value for s in sigs) + side
     return packed + compressed
@@ -135,10 +135,10 @@ def decode_bytes(unverified: bytes, origin: str) -> CoSignedCredential:
     parts = skeletons.split(_PART_SEPARATOR)
     if len(parts) != count + 1:
         raise QRDecodeError("the QR data does not hold one header per signature and a payload")
-    restored = qr_values.restore(joined.split(_SEPARATOR) if joined else [], side)
-    values = iter(_resolve_repeats(restored))
-    rebuilt = [json_skeleton.join(p, values, final=False) for p in parts]
-    if next(values, None) is not None:
+    restored = values.restore(joined.split(_SEPARATOR) if joined else [], side)
+    fields = iter(_resolve_repeats(restored))
+    rebuilt = [skeleton.join(p, fields, final=False) for p in parts]
+    if next(fields, None) is not None:
         raise QRDecodeError("the QR data has more values than its template needs")
     return CoSignedCredential(rebuilt[-1], tuple(map(Signature, rebuilt[:-1], sig_values)))
 

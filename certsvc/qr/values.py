@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from certsvc.errors import QRDecodeError
+from certsvc.credentials.errors import QRDecodeError
 
 _DAY_ZERO = date(1900, 1, 1)
 _MAX_DAYS = 0xFFFF

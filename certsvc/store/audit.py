@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from certsvc.models import AuditEntry, AuditHead, utcnow
+from certsvc.store.models import AuditEntry, AuditHead, utcnow
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from certsvc import audit
-from certsvc.db import make_engine, make_session_factory
-from certsvc.db_cli import command_database_url
+from certsvc.store import audit
+from certsvc.store.db import make_engine, make_session_factory
+from certsvc.store.db_commands import command_database_url
 
 
 @click.group("audit")

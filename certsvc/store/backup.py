@@ -46,8 +46,8 @@ from sqlalchemy import (
     text,
 )
 
-from certsvc.errors import CertsvcError
-from certsvc.models import AuditHead, Base, UTCDateTime
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store.models import AuditHead, Base, UTCDateTime
 
 FORMAT = "certsvc-backup"
 FORMAT_VERSION = 1

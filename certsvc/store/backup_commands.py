@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from certsvc import backup, db_cli
-from certsvc.db import make_engine
-from certsvc.db_cli import command_database_url, database_option
-from certsvc.errors import CertsvcError
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import backup, db_commands
+from certsvc.store.db import make_engine
+from certsvc.store.db_commands import command_database_url, database_option
 
 
 @click.command("backup")
@@ -43,8 +43,8 @@ def restore_command(file: Path, database_url: str | None) -> None:
     url = command_database_url(database_url)
     try:
         header = backup.read_header(file)
-        if db_cli.current_revision(url) is None:
-            db_cli.upgrade(url, header["revision"])
+        if db_commands.current_revision(url) is None:
+            db_commands.upgrade(url, header["revision"])
             click.echo(f"new database migrated to revision {header['revision']}")
         engine = make_engine(url)
         try:
@@ -54,6 +54,6 @@ def restore_command(file: Path, database_url: str | None) -> None:
     except CertsvcError as exc:
         raise click.ClickException(exc.message + " (nothing was written)") from exc
     click.echo(f"restored {summary.rows} rows into {len(summary.counts)} tables at revision {summary.revision}")
-    if summary.revision != db_cli.head_revision():
+    if summary.revision != db_commands.head_revision():
         click.echo("Bring the schema to this version's head with: certsvc db upgrade")
     click.echo("Configure the same KEY_ENCRYPTION_KEY as the backed-up service, then check: certsvc audit verify")

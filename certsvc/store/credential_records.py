@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from certsvc.cosigned import CoSignedCredential, parse_credential_text
-from certsvc.models import Credential, CredentialState
-from certsvc.qr_transport import encode_qr_text
-from certsvc.statuslist import Status
+from certsvc.credentials.cosigned import CoSignedCredential, parse_credential_text
+from certsvc.credentials.statuslist import Status
+from certsvc.qr.transport import encode_qr_text
+from certsvc.store.models import Credential, CredentialState
 
 VERIFY_PATH = "/v"
 STATUS_OF_STATE = {

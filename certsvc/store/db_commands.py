@@ -12,9 +12,9 @@ from alembic.script import ScriptDirectory
 from flask.cli import ScriptInfo
 
 from certsvc import config
-from certsvc.db import make_engine
+from certsvc.store.db import make_engine
 
-SCRIPT_LOCATION = "certsvc:migrations"
+SCRIPT_LOCATION = "certsvc.store:migrations"
 
 
 def alembic_config() -> AlembicConfig:

@@ -17,11 +17,12 @@ import click
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from certsvc import config, keystore
-from certsvc.db import make_engine, make_session_factory
-from certsvc.db_cli import command_database_url, database_option
-from certsvc.errors import CertsvcError
-from certsvc.models import SigningKeyRecord
+from certsvc import config
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import keystore
+from certsvc.store.db import make_engine, make_session_factory
+from certsvc.store.db_commands import command_database_url, database_option
+from certsvc.store.models import SigningKeyRecord
 
 ACTOR = "cli:keys-rewrap"
 

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.errors import CertsvcError, KeyMaterialError
-from certsvc.keys import Algorithm, SigningKey
-from certsvc.models import KeyState, Organisation, SigningKeyRecord, utcnow
+from certsvc.credentials.errors import CertsvcError, KeyMaterialError
+from certsvc.credentials.keys import Algorithm, SigningKey
+from certsvc.store import audit
+from certsvc.store.models import KeyState, Organisation, SigningKeyRecord, utcnow
 
 HKDF_INFO = b"certsvc signing key v1:"
 JWKS_MEDIA_TYPE = "application/jwk-set+json"

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from certsvc import identifiers, keystore
-from certsvc.keys import SigningKey
-from certsvc.models import Organisation, SigningKeyRecord
+from certsvc.credentials import identifiers
+from certsvc.credentials.keys import SigningKey
+from certsvc.store import keystore
+from certsvc.store.models import Organisation, SigningKeyRecord
 
 _CACHE_SIZE = 256
 #: Decrypted keys by (kid, KEK digest): a kid always names the same key.

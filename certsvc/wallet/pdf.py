@@ -15,8 +15,8 @@ from datetime import date, datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from certsvc.credential import Kind
-from certsvc.wallet import WalletCard, WalletState
+from certsvc.credentials.openbadge import Kind
+from certsvc.wallet.cards import WalletCard, WalletState
 
 QR_MM = 60.0
 PAGE_WIDTH_MM = 210.0

@@ -34,13 +34,16 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from certsvc import db, errors_web, page_assets, qr_image, wallet, wallet_pdf
-from certsvc.access import password_hasher, public
-from certsvc.i18n import current_language
-from certsvc.i18n import gettext as _
-from certsvc.models import Credential, WalletUser
-from certsvc.stored import cosigned_of, qr_text_of
-from certsvc.wallet import ClaimSecrets, WalletError
+from certsvc.accounts.access import password_hasher, public
+from certsvc.qr import image
+from certsvc.store import db
+from certsvc.store.credential_records import cosigned_of, qr_text_of
+from certsvc.store.models import Credential, WalletUser
+from certsvc.wallet import cards, claims, errors, holders, pdf, shares, throttle
+from certsvc.wallet.errors import WalletError
+from certsvc.web import error_handlers, page_assets
+from certsvc.web.i18n import current_language
+from certsvc.web.i18n import gettext as _
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,7 +54,6 @@ share_bp = Blueprint("wallet_share", __name__)
 SESSION_USER = "wallet_user"
 SESSION_FINGERPRINT = "wallet_pw"
 SESSION_PENDING = "wallet_pending"
-SESSION_RECEIPT = "wallet_receipt"
 SESSION_NEW_SHARE = "wallet_new_share"
 PENDING_SECONDS = 30 * 60
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Cookie"}
@@ -86,14 +88,14 @@ class ClaimForm(FlaskForm):
 
 
 class SignInForm(FlaskForm):
-    login = StringField(validators=[InputRequired(), Length(max=wallet.MAX_LOGIN)])
-    password = PasswordField(validators=[InputRequired(), Length(max=wallet.MAX_PASSWORD)])
+    login = StringField(validators=[InputRequired(), Length(max=holders.MAX_LOGIN)])
+    password = PasswordField(validators=[InputRequired(), Length(max=holders.MAX_PASSWORD)])
     next = StringField()
 
 
 class RegisterForm(FlaskForm):
-    login = StringField(validators=[InputRequired(), Length(max=wallet.MAX_LOGIN)])
-    password = PasswordField(validators=[InputRequired(), Length(max=wallet.MAX_PASSWORD)])
+    login = StringField(validators=[InputRequired(), Length(max=holders.MAX_LOGIN)])
+    password = PasswordField(validators=[InputRequired(), Length(max=holders.MAX_PASSWORD)])
 
 
 class ShareForm(FlaskForm):
@@ -128,7 +130,7 @@ def _load_wallet_user() -> None:
     if user_id is None:
         return
     user = db.get_session().get(WalletUser, user_id)
-    if user is None or session.get(SESSION_FINGERPRINT) != wallet.session_fingerprint(user):
+    if user is None or session.get(SESSION_FINGERPRINT) != holders.session_fingerprint(user):
         _forget_wallet_user()
         return
     g.wallet_user = user
@@ -159,7 +161,7 @@ def _user() -> WalletUser:
 def _log_in(user: WalletUser) -> None:
     session.permanent = True
     session[SESSION_USER] = user.id
-    session[SESSION_FINGERPRINT] = wallet.session_fingerprint(user)
+    session[SESSION_FINGERPRINT] = holders.session_fingerprint(user)
     g.wallet_user = user
 
 
@@ -168,9 +170,9 @@ def _forget_wallet_user() -> None:
         session.pop(key, None)
 
 
-def _throttle(name: str) -> wallet.ThrottlePolicy:
+def _throttle(name: str) -> throttle.ThrottlePolicy:
     config = current_app.config
-    return wallet.ThrottlePolicy(config[name], timedelta(seconds=config["WALLET_THROTTLE_WINDOW_SECONDS"]))
+    return throttle.ThrottlePolicy(config[name], timedelta(seconds=config["WALLET_THROTTLE_WINDOW_SECONDS"]))
 
 
 def _address() -> str:
@@ -192,8 +194,8 @@ def _retry_headers(exc: WalletError) -> dict[str, str]:
 
 @bp.errorhandler(WalletError)
 def _wallet_error(exc: WalletError) -> ResponseReturnValue:
-    if errors_web.wants_json():
-        return errors_web.handle_certsvc_error(exc)
+    if error_handlers.wants_json():
+        return error_handlers.handle_certsvc_error(exc)
     page = render_template("wallet/error.html", message=_message(exc), status=exc.http_status)
     return page, exc.http_status, PRIVATE
 
@@ -213,7 +215,7 @@ def claim() -> ResponseReturnValue:
         return _claim_page(form), 400
     data = db.get_session()
     try:
-        found = wallet.find_claim(
+        found = claims.find_claim(
             data,
             form.code.data or "",
             form.pin.data or "",
@@ -226,7 +228,7 @@ def claim() -> ResponseReturnValue:
         data.commit()  # a wrong code or PIN counts although nothing was claimed
         return _claim_page(form, error=_message(exc)), exc.http_status, _retry_headers(exc)
     if g.wallet_user is not None:
-        credential = wallet.complete_claim(data, found, _user())
+        credential = claims.complete_claim(data, found, _user())
         data.commit()
         flash(_("Added to your wallet."))
         return redirect(url_for(".credential", public_id=credential.public_id))
@@ -244,7 +246,7 @@ def _claim_page(form: ClaimForm, error: str | None = None) -> str:
     card = None
     if pending is not None:
         credential = db.get_session().get(Credential, pending["credential"])
-        card = wallet.card_of(db.get_session(), credential, _now()) if credential else None
+        card = cards.card_of(db.get_session(), credential, _now()) if credential else None
     return render_template(
         "wallet/claim.html",
         form=form,
@@ -272,8 +274,8 @@ def _finish_pending() -> ResponseReturnValue:
         return redirect(url_for(".claim"))
     data = db.get_session()
     try:
-        found = wallet.pending_claim(data, int(pending["credential"]), str(pending["code"]))
-        credential = wallet.complete_claim(data, found, _user())
+        found = claims.pending_claim(data, int(pending["credential"]), str(pending["code"]))
+        credential = claims.complete_claim(data, found, _user())
     except WalletError as exc:
         data.rollback()
         flash(_message(exc))
@@ -294,7 +296,7 @@ def sign_in() -> ResponseReturnValue:
         return _account_page("wallet/signin.html", form), 400 if request.method == "POST" else 200
     data = db.get_session()
     try:
-        user = wallet.authenticate_wallet_user(
+        user = holders.authenticate_wallet_user(
             data,
             form.login.data or "",
             form.password.data or "",
@@ -321,7 +323,7 @@ def register() -> ResponseReturnValue:
         return _account_page("wallet/register.html", form), 400 if request.method == "POST" else 200
     data = db.get_session()
     try:
-        user = wallet.create_wallet_user(
+        user = holders.create_wallet_user(
             data,
             form.login.data or "",
             form.password.data or "",
@@ -362,8 +364,8 @@ def sign_out() -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     """Every credential in the wallet with its state in words."""
     now = _now()
-    cards = wallet.wallet_credentials(db.get_session(), _user(), now)
-    return render_template("wallet/index.html", cards=cards, now=now), 200, PRIVATE
+    listed = cards.wallet_credentials(db.get_session(), _user(), now)
+    return render_template("wallet/index.html", cards=listed, now=now), 200, PRIVATE
 
 
 @bp.get(f"/c/{PUBLIC_ID}")
@@ -371,7 +373,7 @@ def index() -> ResponseReturnValue:
 def credential(public_id: str) -> ResponseReturnValue:
     """The full-width QR with what the credential says, its verifications and downloads."""
     now, data = _now(), db.get_session()
-    card = wallet.card_of(data, wallet.own_credential(data, _user(), public_id), now)
+    card = cards.card_of(data, cards.own_credential(data, _user(), public_id), now)
     refresh = current_app.config["WALLET_REFRESH_SECONDS"]
     page = render_template("wallet/credential.html", card=card, now=now, refresh=refresh)
     return page, 200, PRIVATE
@@ -382,8 +384,8 @@ def credential(public_id: str) -> ResponseReturnValue:
 def state(public_id: str) -> ResponseReturnValue:
     """The credential's state, for the open QR page to notice a co-signature and reload."""
     data = db.get_session()
-    found = wallet.own_credential(data, _user(), public_id)
-    card = wallet.card_of(data, found, _now())
+    found = cards.own_credential(data, _user(), public_id)
+    card = cards.card_of(data, found, _now())
     body = {"state": card.state.value, "signatures": card.signatures}
     return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
@@ -392,22 +394,22 @@ def state(public_id: str) -> ResponseReturnValue:
 @signed_in
 def qr_png(public_id: str) -> ResponseReturnValue:
     """The QR code as a PNG: carries the co-signature as soon as the embassy gives it."""
-    found = wallet.own_credential(db.get_session(), _user(), public_id)
-    image = qr_image.render_png(qr_text_of(found, _base_url()), box_size=QR_BOX)
-    return _image(image, "image/png", f"credential-{public_id}-qr.png")
+    found = cards.own_credential(db.get_session(), _user(), public_id)
+    png = image.render_png(qr_text_of(found, _base_url()), box_size=QR_BOX)
+    return _image(png, "image/png", f"credential-{public_id}-qr.png")
 
 
 @bp.get(f"/c/{PUBLIC_ID}/qr.svg")
 @signed_in
 def qr_svg(public_id: str) -> ResponseReturnValue:
     """The QR code as an SVG, for print at any size."""
-    found = wallet.own_credential(db.get_session(), _user(), public_id)
-    image = qr_image.render_svg(qr_text_of(found, _base_url()))
-    return _image(image, "image/svg+xml", f"credential-{public_id}-qr.svg")
+    found = cards.own_credential(db.get_session(), _user(), public_id)
+    svg = image.render_svg(qr_text_of(found, _base_url()))
+    return _image(svg, "image/svg+xml", f"credential-{public_id}-qr.svg")
 
 
-def _image(image: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(image, mimetype=mimetype, headers=PRIVATE)
+def _image(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype, headers=PRIVATE)
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.add_etag()
@@ -418,7 +420,7 @@ def _image(image: bytes, mimetype: str, filename: str) -> Response:
 @signed_in
 def credential_file(public_id: str) -> ResponseReturnValue:
     """The credential file: General JWS JSON with the provider's and, once given, the embassy's signature."""
-    found = wallet.own_credential(db.get_session(), _user(), public_id)
+    found = cards.own_credential(db.get_session(), _user(), public_id)
     headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="credential-{public_id}.json"'}
     return Response(cosigned_of(found).to_json(), mimetype="application/json", headers=headers)
 
@@ -428,11 +430,11 @@ def credential_file(public_id: str) -> ResponseReturnValue:
 def certificate(public_id: str) -> ResponseReturnValue:
     """The printable A4 certificate with the QR code and the verification address."""
     data, now = db.get_session(), _now()
-    found = wallet.own_credential(data, _user(), public_id)
-    qr_png_bytes = qr_image.render_png(qr_text_of(found, _base_url()), box_size=QR_BOX)
-    pdf = wallet_pdf.certificate_pdf(wallet.card_of(data, found, now), qr_png_bytes, _verify_url(), now)
+    found = cards.own_credential(data, _user(), public_id)
+    qr_png_bytes = image.render_png(qr_text_of(found, _base_url()), box_size=QR_BOX)
+    document = pdf.certificate_pdf(cards.card_of(data, found, now), qr_png_bytes, _verify_url(), now)
     headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="certificate-{public_id}.pdf"'}
-    return Response(pdf, mimetype="application/pdf", headers=headers)
+    return Response(document, mimetype="application/pdf", headers=headers)
 
 
 # -- share links ----------------------------------------------------------------------------
@@ -443,12 +445,12 @@ def certificate(public_id: str) -> ResponseReturnValue:
 def share(public_id: str) -> ResponseReturnValue:
     """Make a share link with an expiry the holder chooses; list and revoke the links."""
     data = db.get_session()
-    found = wallet.own_credential(data, _user(), public_id)
+    found = cards.own_credential(data, _user(), public_id)
     form = ShareForm()
     if request.method == "POST":
         if not form.validate_on_submit() or not (form.days.data or "").isdigit():
             return _share_page(found, form, error=_(MESSAGES["share_expiry_invalid"])), 400
-        _link, token = wallet.create_share_link(data, _user(), found, int(form.days.data or 0))
+        _link, token = shares.create_share_link(data, _user(), found, int(form.days.data or 0))
         data.commit()
         session[SESSION_NEW_SHARE] = {"credential": public_id, "url": f"{_base_url()}/s/{token}"}
         return redirect(url_for(".share", public_id=public_id))
@@ -460,10 +462,10 @@ def share(public_id: str) -> ResponseReturnValue:
 def revoke_share(public_id: str, link_id: int) -> ResponseReturnValue:
     """Stop a share link working at once."""
     data = db.get_session()
-    found = wallet.own_credential(data, _user(), public_id)
+    found = cards.own_credential(data, _user(), public_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for(".share", public_id=public_id))
-    wallet.revoke_share_link(data, _user(), found, link_id)
+    shares.revoke_share_link(data, _user(), found, link_id)
     data.commit()
     flash(_("The link no longer works."))
     return redirect(url_for(".share", public_id=public_id))
@@ -476,8 +478,8 @@ def _share_page(found: Credential, form: ShareForm, error: str | None = None) ->
         new_link = None
     page = render_template(
         "wallet/share.html",
-        card=wallet.card_of(data, found, now),
-        links=[(link, wallet.share_state(link, now)) for link in wallet.share_links(data, _user(), found)],
+        card=cards.card_of(data, found, now),
+        links=[(link, shares.share_state(link, now)) for link in shares.share_links(data, _user(), found)],
         form=form,
         action_form=ActionForm(formdata=None),
         new_link=new_link,
@@ -492,12 +494,12 @@ def shared(token: str) -> ResponseReturnValue:
     """The page a share link opens: the credential summary and QR, and when the LINK expires."""
     data, now = db.get_session(), _now()
     try:
-        link = wallet.open_share_link(data, token, now=now)
-    except wallet.ShareLinkGone as exc:
+        link = shares.open_share_link(data, token, now=now)
+    except errors.ShareLinkGone as exc:
         return render_template("wallet/share_gone.html", reason=exc.data["reason"]), 410, NO_STORE
-    except wallet.ShareLinkUnknown:
+    except errors.ShareLinkUnknown:
         return render_template("wallet/share_gone.html", reason="unknown"), 404, NO_STORE
-    card = wallet.card_of(data, link.credential, now)
+    card = cards.card_of(data, link.credential, now)
     qr_url = qr_text_of(link.credential, _base_url())
     page = render_template("wallet/shared.html", card=card, link=link, token=token, qr_url=qr_url)
     return page, 200, NO_STORE
@@ -508,11 +510,11 @@ def shared(token: str) -> ResponseReturnValue:
 def shared_qr(token: str) -> ResponseReturnValue:
     """The QR code of a live share link."""
     try:
-        link = wallet.open_share_link(db.get_session(), token, now=_now())
-    except (wallet.ShareLinkGone, wallet.ShareLinkUnknown) as exc:
+        link = shares.open_share_link(db.get_session(), token, now=_now())
+    except (errors.ShareLinkGone, errors.ShareLinkUnknown) as exc:
         return Response(status=exc.http_status, headers=NO_STORE)
-    image = qr_image.render_png(qr_text_of(link.credential, _base_url()), box_size=QR_BOX)
-    return Response(image, mimetype="image/png", headers=NO_STORE)
+    png = image.render_png(qr_text_of(link.credential, _base_url()), box_size=QR_BOX)
+    return Response(png, mimetype="image/png", headers=NO_STORE)
 
 
 # -- offline: service worker, manifest, assets ----------------------------------------------
@@ -552,20 +554,6 @@ def asset(name: str) -> ResponseReturnValue:
 
 
 # -- the provider's receipt ------------------------------------------------------------------
-
-
-def remember_receipt_claim(public_id: str, secrets: ClaimSecrets) -> None:
-    """Keep a new claim code and PIN for the one receipt page that shows them."""
-    session[SESSION_RECEIPT] = {"credential": public_id, "code": secrets.code, "pin": secrets.pin}
-
-
-def receipt_claim(public_id: str) -> ClaimSecrets | None:
-    """The claim code and PIN of a credential just issued, once: a reload no longer shows them."""
-    kept = session.get(SESSION_RECEIPT)
-    if not isinstance(kept, dict) or kept.get("credential") != public_id:
-        return None
-    session.pop(SESSION_RECEIPT, None)
-    return ClaimSecrets(str(kept["code"]), str(kept["pin"]))
 
 
 # -- small things ---------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from certsvc.accounts import LoginThrottled, NotAuthenticated
-from certsvc.errors import (
+from certsvc.accounts.users import LoginThrottled, NotAuthenticated
+from certsvc.credentials.errors import (
     CertsvcError,
     CredentialDataError,
     InputTooLarge,

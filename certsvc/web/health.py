@@ -23,11 +23,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from certsvc import db, db_cli, errors_web
-from certsvc.access import public
-from certsvc.errors import CertsvcError
-from certsvc.keystore import decrypt_signing_key
-from certsvc.models import KeyState, SigningKeyRecord
+from certsvc.accounts.access import public
+from certsvc.credentials.errors import CertsvcError
+from certsvc.store import db, db_commands
+from certsvc.store.keystore import decrypt_signing_key
+from certsvc.store.models import KeyState, SigningKeyRecord
+from certsvc.web import error_handlers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -58,7 +59,7 @@ def init_app(app: Flask) -> None:
     """Register the probes and the 503 answer for database outages."""
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
-    app.extensions[HEAD_EXTENSION] = db_cli.head_revision()
+    app.extensions[HEAD_EXTENSION] = db_commands.head_revision()
     app.register_blueprint(bp)
     for error in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(error, handle_database_unavailable)
@@ -131,7 +132,7 @@ def handle_database_unavailable(exc: Exception) -> tuple[Response | str, int, di
         "status": 503,
     }
     headers = {"Retry-After": retry, "Cache-Control": "no-store"}
-    if errors_web.wants_json():
+    if error_handlers.wants_json():
         return jsonify(body), 503, headers
     page = render_template("errors/error.html", status=503, title="Service Unavailable", error=body)
     return page, 503, headers

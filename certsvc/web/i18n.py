@@ -32,7 +32,7 @@ class Language:
 def load_languages() -> dict[str, Language]:
     """Read every catalogue in the translations folder."""
     languages = {DEFAULT: Language(DEFAULT, "English", {})}
-    for entry in sorted(files("certsvc.translations").iterdir(), key=lambda e: e.name):
+    for entry in sorted(files("certsvc.web.translations").iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".po"):
             continue
         with entry.open("rb") as handle:

@@ -26,9 +26,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from certsvc import db
-from certsvc.access import public
-from certsvc.models import Credential, CredentialState, Learner
+from certsvc.accounts.access import public
+from certsvc.store import db
+from certsvc.store.models import Credential, CredentialState, Learner
 
 bp = Blueprint("metrics", __name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

@@ -6,7 +6,7 @@ the docs page renders :func:`operations` of it.
 
 Example, in a module that defines ``/api/v1/verify``::
 
-    from certsvc import openapi
+    from certsvc.web import openapi
 
     openapi.add_paths(
         {

@@ -7,8 +7,9 @@ import json
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from certsvc import db, keystore, organisations
-from certsvc.access import public
+from certsvc.accounts import organisations
+from certsvc.accounts.access import public
+from certsvc.store import db, keystore
 
 bp = Blueprint("published", __name__, url_prefix="/orgs")
 JWKS_MAX_AGE = 300

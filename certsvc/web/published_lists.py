@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
-from certsvc import db, organisations, publishing
-from certsvc.access import public
-from certsvc.models import OrgKind
+from certsvc.accounts import organisations
+from certsvc.accounts.access import public
+from certsvc.authority import publishing
+from certsvc.store import db, status_lists
+from certsvc.store.models import OrgKind
 
 bp = Blueprint("lists", __name__, url_prefix="/o")
 STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
@@ -24,7 +26,7 @@ def status_list(slug: str, number: int) -> ResponseReturnValue:
     """Return a signed status list; caches may keep it for its ttl."""
     session = db.get_session()
     org = organisations.get_organisation(session, slug)
-    token, ttl = publishing.status_list_token(
+    token, ttl = status_lists.status_list_token(
         session, org, number, base_url=_base(), kek=current_app.config["KEY_ENCRYPTION_KEY"], now=_now()
     )
     return _document(token, STATUS_LIST_MEDIA_TYPE, ttl)
@@ -51,7 +53,7 @@ def trust_list_version(slug: str, sequence: int) -> ResponseReturnValue:
     authority = _authority(session, slug)
     found = next((v for v in publishing.trust_list_versions(session, authority) if v.sequence == sequence), None)
     if found is None:
-        raise publishing.DocumentNotFound("no such trust list version")
+        raise status_lists.DocumentNotFound("no such trust list version")
     return _document(found.token, TRUST_LIST_MEDIA_TYPE, VERSION_MAX_AGE)
 
 
@@ -69,7 +71,7 @@ def trust_list_versions(slug: str) -> ResponseReturnValue:
         }
         for v in publishing.trust_list_versions(session, authority)
     ]
-    return _json({"authority": slug, "versions": versions}, publishing.STATUS_TTL)
+    return _json({"authority": slug, "versions": versions}, status_lists.STATUS_TTL)
 
 
 @bp.get("/<slug>/anchor.json")
@@ -85,7 +87,7 @@ def anchor(slug: str) -> ResponseReturnValue:
 def _authority(session, slug: str):  # type: ignore[no-untyped-def]
     org = organisations.get_organisation(session, slug)
     if org.kind is not OrgKind.AUTHORITY:
-        raise publishing.DocumentNotFound("only origin authorities publish trust lists")
+        raise status_lists.DocumentNotFound("only origin authorities publish trust lists")
     return org
 
 

@@ -1,4 +1,4 @@
-"""``certsvc serve``: the production server, gunicorn running the app factory in each worker.
+"""The production server behind ``certsvc serve``: gunicorn running the app factory in each worker.
 
 Settings (``instance/config.py`` or ``CERTSVC_*`` variables, like every other setting):
 ``SERVE_BIND`` (``127.0.0.1:8000``: keep it private, behind the TLS proxy), ``SERVE_WORKERS``,
@@ -25,7 +25,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from certsvc import config
-from certsvc.errors import CertsvcError
+from certsvc.credentials.errors import CertsvcError
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Options of newer gunicorn versions, skipped where unknown.
@@ -48,7 +48,7 @@ class JsonGunicornLogger(glogging.Logger):
     """gunicorn's error log as JSON lines, scrubbed like the app's; no access log."""
 
     def setup(self, cfg: Any) -> None:
-        from certsvc.logging_setup import JsonFormatter
+        from certsvc.web.logs import JsonFormatter
 
         super().setup(cfg)
         for handler in self.error_log.handlers:
@@ -61,8 +61,9 @@ class JsonGunicornLogger(glogging.Logger):
 class CertsvcServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn with options from the settings; each worker builds its own app (no preload)."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], app_factory: Callable[[], Flask]) -> None:
         self.options = options
+        self.app_factory = app_factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -72,9 +73,7 @@ class CertsvcServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from certsvc.app import create_app
-
-        return create_app()
+        return self.app_factory()
 
 
 def gunicorn_options(settings: Any, bind: str | None = None, workers: int | None = None) -> dict[str, Any]:
@@ -140,7 +139,8 @@ def _metrics_server(port: int, addr: str, database_url: str) -> Callable[[Any], 
         from prometheus_client import start_http_server
         from sqlalchemy.pool import NullPool
 
-        from certsvc import db, metrics
+        from certsvc.store import db
+        from certsvc.web import metrics
 
         # The master forks workers: no pooled connection may be inherited, hence NullPool.
         engine = db.make_engine(database_url, sqlite_begin="DEFERRED", poolclass=NullPool)
@@ -151,11 +151,8 @@ def _metrics_server(port: int, addr: str, database_url: str) -> Callable[[Any], 
     return when_ready
 
 
-@click.command("serve")
-@click.option("--bind", default=None, help="Address(es) to listen on, e.g. 127.0.0.1:8000; default: SERVE_BIND.")
-@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes; default: SERVE_WORKERS.")
-def serve_command(bind: str | None, workers: int | None) -> None:
-    """Run the service with gunicorn (workers, bind and timeouts from the configuration)."""
+def run_server(app_factory: Callable[[], Flask], bind: str | None, workers: int | None) -> None:
+    """Run gunicorn with options from the configuration; each worker calls ``app_factory``."""
     settings = config.load_settings(config.instance_path())
     try:
         config.require_secrets(settings)
@@ -164,7 +161,7 @@ def serve_command(bind: str | None, workers: int | None) -> None:
     metrics_dir, created = prepare_metrics_dir()
     master = os.getpid()
     try:
-        CertsvcServer(gunicorn_options(settings, bind, workers)).run()
+        CertsvcServer(gunicorn_options(settings, bind, workers), app_factory).run()
     finally:
         # Workers leave through here too (gunicorn forks inside run()): only the master cleans up.
         if created and os.getpid() == master:

@@ -31,11 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from certsvc import accounts, db, db_cli
+from certsvc.accounts import users
 from certsvc.app import create_app
-from certsvc.demo_seed import DEMO_PASSWORD, seed
-from certsvc.models import Credential, Learner, Organisation
-from certsvc.stored import qr_text_of
+from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.store import db, db_commands
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import Credential, Learner, Organisation
 from verifier import counting
 
 CHROMIUM = os.environ.get("CERTSVC_CHROMIUM", "/usr/bin/chromium")
@@ -126,13 +127,13 @@ def live_settings(database_url: str, base_url: str, **overrides: Any) -> dict[st
 def running_service(folder: Path, **overrides: Any) -> Iterator[LiveServer]:
     """Migrate and seed a SQLite database in ``folder`` and serve the app on a free local port."""
     url = f"sqlite:///{folder / 'certsvc.sqlite3'}"
-    db_cli.upgrade(url)
+    db_commands.upgrade(url)
     # Bind first (port 0 picks a free port), then build the app for that origin.
     server = make_server("127.0.0.1", 0, Flask("placeholder"), threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app = create_app(live_settings(url, base_url, **overrides))
     with db.session_factory(app)() as session:
-        hasher = accounts.make_password_hasher(1, 1024, 1)
+        hasher = users.make_password_hasher(1, 1024, 1)
         seed(session, kek=KEK, base_url=base_url, hasher=hasher, now=datetime.now(UTC))
         session.commit()
     server.app = app

@@ -20,7 +20,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from certsvc.models import Credential, Learner, Organisation, StatusListRecord, VerificationEvent
+from certsvc.store.models import Credential, Learner, Organisation, StatusListRecord, VerificationEvent
 
 from .conftest import DEMO_PASSWORD, LiveServer, assert_accessible, running_service
 

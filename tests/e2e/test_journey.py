@@ -16,7 +16,7 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from certsvc.models import Credential
+from certsvc.store.models import Credential
 
 from .conftest import LiveServer
 

@@ -13,9 +13,9 @@ from PIL import Image, ImageFilter
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from certsvc.models import Organisation, Qualification
-from certsvc.qr_image import render_png
-from certsvc.signers import signer_for
+from certsvc.qr.image import render_png
+from certsvc.store.models import Organisation, Qualification
+from certsvc.store.signers import signer_for
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 

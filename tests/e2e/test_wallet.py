@@ -21,11 +21,12 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import delete, func, select
 
-from certsvc import accounts, wallet
-from certsvc.models import Credential, CredentialClaim, LoginFailure, Organisation, Qualification, ShareLink
-from certsvc.qr_image import decode_image
-from certsvc.qr_transport import decode_qr_text
-from certsvc.signers import signer_for
+from certsvc.accounts import users
+from certsvc.qr.image import decode_image
+from certsvc.qr.transport import decode_qr_text
+from certsvc.store.models import Credential, CredentialClaim, LoginFailure, Organisation, Qualification, ShareLink
+from certsvc.store.signers import signer_for
+from certsvc.wallet import claims
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 from verifier import documents
@@ -35,7 +36,7 @@ from .conftest import KEK, LiveServer, assert_accessible, running_service
 
 PASSWORD = "wallet-password-1"
 QUALIFICATION = "Shielded Metal Arc Welding"
-CHEAP_HASHER = accounts.make_password_hasher(1, 1024, 1)
+CHEAP_HASHER = users.make_password_hasher(1, 1024, 1)
 _numbers = itertools.count(1)
 
 
@@ -58,7 +59,7 @@ def new_login() -> str:
     return f"+63917{next(_numbers):07d}"
 
 
-def issue_fresh(live: LiveServer, name: str, *, cosign: bool = False) -> tuple[str, wallet.ClaimSecrets]:
+def issue_fresh(live: LiveServer, name: str, *, cosign: bool = False) -> tuple[str, claims.ClaimSecrets]:
     """Issue a welding credential at the PH corridor's provider; return its id and claim code."""
     when = datetime.now(UTC) - timedelta(days=3)
     with live.session() as session:
@@ -80,7 +81,7 @@ def issue_fresh(live: LiveServer, name: str, *, cosign: bool = False) -> tuple[s
             now=when,
             actor="test",
         )
-        secrets = wallet.create_claim(session, credential, hasher=CHEAP_HASHER)
+        secrets = claims.create_claim(session, credential, hasher=CHEAP_HASHER)
         session.commit()
         public_id = credential.public_id
     if cosign:
@@ -98,7 +99,7 @@ def cosign_now(live: LiveServer, public_id: str) -> None:
         session.commit()
 
 
-def claim_into_new_wallet(page: Any, live: LiveServer, secrets: wallet.ClaimSecrets, login: str) -> None:
+def claim_into_new_wallet(page: Any, live: LiveServer, secrets: claims.ClaimSecrets, login: str) -> None:
     """Claim through the pages: code and PIN, then open a wallet; ends on the credential page."""
     page.goto(live.url + "/wallet/claim")
     page.get_by_label("Claim code").fill(secrets.code.lower().replace("-", " "))

@@ -36,9 +36,10 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from certsvc import accounts, api_tokens, db, db_cli
-from certsvc.demo_seed import DEMO_PASSWORD, seed
-from certsvc.models import Credential, User
+from certsvc.accounts import api_tokens, users
+from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.store import db, db_commands
+from certsvc.store.models import Credential, User
 
 POSTGRES_URL = os.environ.get("CERTSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CERTSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -207,11 +208,11 @@ class World:
 
 def seed_world(database_url: str, *, status_ttl: int | None = None) -> World:
     """Migrate, seed the demo world and make API tokens; ``status_ttl`` shortens every status list's ttl."""
-    db_cli.upgrade(database_url)
+    db_commands.upgrade(database_url)
     engine = db.make_engine(database_url)
     try:
         with db.make_session_factory(engine)() as session:
-            hasher = accounts.make_password_hasher(1, 1024, 1)
+            hasher = users.make_password_hasher(1, 1024, 1)
             seed(session, kek=KEK, base_url=BASE_URL, hasher=hasher, now=datetime.now(UTC))
             tokens = []
             for email in (PROVIDER_LOGIN, EMBASSY_LOGIN):
@@ -219,7 +220,7 @@ def seed_world(database_url: str, *, status_ttl: int | None = None) -> World:
                 assert user is not None
                 tokens.append(api_tokens.create_token(session, user, "ops tests", actor="test").secret)
             if status_ttl is not None:
-                from certsvc.models import StatusListRecord
+                from certsvc.store.models import StatusListRecord
 
                 for record in session.scalars(select(StatusListRecord)):
                     record.ttl = status_ttl
@@ -364,22 +365,19 @@ def app_settings(database_url: str, **overrides: Any) -> dict[str, Any]:
 
 def wallet_present() -> bool:
     """Whether this version has the holder's wallet (certsvc.wallet and its pages)."""
-    return (
-        importlib.util.find_spec("certsvc.wallet") is not None
-        and importlib.util.find_spec("certsvc.wallet_views") is not None
-    )
+    return importlib.util.find_spec("certsvc.wallet.views") is not None
 
 
 def claim_code_for(database_url: str, public_id: str) -> tuple[str, str]:
     """Make the claim code and PIN a provider hands the holder of ``public_id``."""
-    from certsvc import wallet
+    from certsvc.wallet import claims
 
     engine = db.make_engine(database_url)
     try:
         with db.make_session_factory(engine)() as session:
             credential = session.scalar(select(Credential).where(Credential.public_id == public_id))
             assert credential is not None
-            secrets_ = wallet.create_claim(session, credential, hasher=accounts.make_password_hasher(1, 1024, 1))
+            secrets_ = claims.create_claim(session, credential, hasher=users.make_password_hasher(1, 1024, 1))
             session.commit()
     finally:
         engine.dispose()
@@ -388,18 +386,18 @@ def claim_code_for(database_url: str, public_id: str) -> tuple[str, str]:
 
 def seed_wallet(database_url: str, login: str, password: str, public_ids: list[str]) -> None:
     """Open a wallet account holding ``public_ids`` (claimed with their codes, as a holder would)."""
-    from certsvc import wallet
+    from certsvc.wallet import claims, holders
 
-    hasher = accounts.make_password_hasher(1, 1024, 1)
+    hasher = users.make_password_hasher(1, 1024, 1)
     engine = db.make_engine(database_url)
     try:
         with db.make_session_factory(engine)() as session:
-            user = wallet.create_wallet_user(session, login, password, hasher=hasher)
+            user = holders.create_wallet_user(session, login, password, hasher=hasher)
             for public_id in public_ids:
                 credential = session.scalar(select(Credential).where(Credential.public_id == public_id))
                 assert credential is not None
-                code, pin = wallet.create_claim(session, credential, hasher=hasher)
-                wallet.claim(session, code, pin, user, hasher=hasher)
+                code, pin = claims.create_claim(session, credential, hasher=hasher)
+                claims.claim(session, code, pin, user, hasher=hasher)
             session.commit()
     finally:
         engine.dispose()

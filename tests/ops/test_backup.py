@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from certsvc import db, db_cli
-from certsvc.backup import FORMAT, read_header
 from certsvc.cli import main
-from certsvc.models import AuditEntry, Credential, Organisation
-from certsvc.signers import signer_for
-from certsvc.stored import qr_text_of
+from certsvc.store import db, db_commands
+from certsvc.store.backup import FORMAT, read_header
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import AuditEntry, Credential, Organisation
+from certsvc.store.signers import signer_for
 from issuers.issuance import LearnerData, get_qualification, issue_credential, register_learner
 from verifier.documents import load_published, verify_documents
 from verifier.pipeline import verify
@@ -66,7 +66,7 @@ def test_sqlite_to_sqlite_round_trip(seeded_sqlite: World, tmp_path: Path) -> No
     expected = round_trip(seeded_sqlite.database_url, f"sqlite:///{tmp_path / 'restored.sqlite3'}", file)
     assert "recognized" in expected.values() and "invalid" in expected.values() and len(expected) == 13
     header = read_header(file)
-    assert header["format"] == FORMAT and header["revision"] == db_cli.head_revision()
+    assert header["format"] == FORMAT and header["revision"] == db_commands.head_revision()
     assert "key-encryption key is not in this backup" in header["note"]
     assert file.stat().st_mode & 0o077 == 0  # personal data inside: owner only
     with gzip.open(file, "rt") as lines:
@@ -113,7 +113,7 @@ def test_restore_refuses_another_schema_revision(seeded_sqlite: World, tmp_path:
     file = tmp_path / "backup.jsonl.gz"
     assert run("backup", str(file), "--database-url", seeded_sqlite.database_url)[0] == 0
     old = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    db_cli.upgrade(old, "0001")
+    db_commands.upgrade(old, "0001")
     code, output = run("restore", str(file), "--database-url", old)
     assert code == 1 and "revision" in output
 

@@ -17,10 +17,10 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from certsvc import db
 from certsvc.cli import main
-from certsvc.models import AuditEntry, Credential
-from certsvc.stored import qr_text_of
+from certsvc.store import db
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import AuditEntry, Credential
 
 from .support import (
     BASE_URL,

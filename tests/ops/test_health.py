@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from certsvc import db, db_cli
 from certsvc.app import create_app
+from certsvc.store import db, db_commands
 
 from .support import World, app_settings, bearer, free_port
 
@@ -35,8 +35,8 @@ def test_readyz_is_200_when_database_migrations_and_keys_are_fine(seeded_sqlite:
     assert body["status"] == "ready"
     assert body["checks"]["migrations"] == {
         "ok": True,
-        "current": db_cli.head_revision(),
-        "head": db_cli.head_revision(),
+        "current": db_commands.head_revision(),
+        "head": db_commands.head_revision(),
     }
     assert body["checks"]["signing_keys"] == {"ok": True, "sampled": 3}
     db.dispose(app)
@@ -53,7 +53,7 @@ def test_readyz_is_503_when_the_database_is_unreachable() -> None:
 
 def test_readyz_is_503_when_migrations_are_behind(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    db_cli.upgrade(url, "0001")
+    db_commands.upgrade(url, "0001")
     app = make_app(url)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503

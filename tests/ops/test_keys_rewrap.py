@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from certsvc import db
 from certsvc.cli import main
-from certsvc.keys_cli import undecryptable
-from certsvc.models import AuditEntry, SigningKeyRecord
+from certsvc.store import db
+from certsvc.store.keys_commands import undecryptable
+from certsvc.store.models import AuditEntry, SigningKeyRecord
 
 from .support import KEK, World, seed_world
 

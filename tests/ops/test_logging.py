@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from certsvc import db
 from certsvc.app import create_app
-from certsvc.logging_setup import (
+from certsvc.store import db
+from certsvc.web.logs import (
     ACCESS_LOGGER,
     REQUEST_ID_HEADER,
     JsonFormatter,

@@ -8,9 +8,10 @@ import pytest
 from flask import Flask
 from prometheus_client import REGISTRY
 
-from certsvc import db, metrics
 from certsvc.app import create_app
-from certsvc.models import Credential
+from certsvc.store import db
+from certsvc.store.models import Credential
+from certsvc.web import metrics
 
 from .support import World, app_settings
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from certsvc import db
 from certsvc.app import create_app
+from certsvc.store import db
 
 from .support import app_settings
 

@@ -10,7 +10,7 @@ from flask import Config
 
 from certsvc import config
 from certsvc.cli import main
-from certsvc.serve import JsonGunicornLogger, gunicorn_options
+from certsvc.web.server import JsonGunicornLogger, gunicorn_options
 
 
 def test_gunicorn_options_come_from_the_settings() -> None:

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from certsvc import db, db_cli
 from certsvc.app import create_app
+from certsvc.store import db, db_commands
 
 from .support import create_schema, drop_schema, empty_database, require_postgres, settings_for
 
@@ -31,7 +31,7 @@ def postgres_url() -> Iterator[str]:
     require_postgres()
     schema, url = create_schema()
     try:
-        db_cli.upgrade(url)
+        db_commands.upgrade(url)
         yield url
     finally:
         drop_schema(schema)
@@ -41,7 +41,7 @@ def postgres_url() -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for every test (faster than migrating each time)."""
     path = tmp_path_factory.mktemp("template") / "certsvc.sqlite3"
-    db_cli.upgrade(f"sqlite:///{path}")
+    db_commands.upgrade(f"sqlite:///{path}")
     return path
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from certsvc import accounts, db, organisations
-from certsvc.audit import GENESIS_HASH
-from certsvc.models import Base, Organisation, OrgKind, Role, User
+from certsvc.accounts import organisations, users
+from certsvc.store import db
+from certsvc.store.audit import GENESIS_HASH
+from certsvc.store.models import Base, Organisation, OrgKind, Role, User
 
 POSTGRES_URL = os.environ.get("CERTSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET_KEY = "test-secret-key-" + "s" * 32
@@ -26,7 +27,7 @@ PASSWORD = "correct horse battery"
 OFFICER = "officer@weld.example"
 #: argon2id at minimal cost: the tests check behaviour, not hashing strength.
 CHEAP_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_PARALLELISM": 1}
-CHEAP_HASHER = accounts.make_password_hasher(1, 1024, 1)
+CHEAP_HASHER = users.make_password_hasher(1, 1024, 1)
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 
@@ -103,9 +104,7 @@ def make_org(session: Session, slug: str = "weld-my", kind: OrgKind = OrgKind.PR
 
 def make_user(session: Session, org: Organisation, email: str = OFFICER, role: Role = Role.OFFICER) -> User:
     """Create a user whose password is PASSWORD."""
-    return accounts.create_user(
-        session, org, email=email, password=PASSWORD, role=role, hasher=CHEAP_HASHER, actor="test"
-    )
+    return users.create_user(session, org, email=email, password=PASSWORD, role=role, hasher=CHEAP_HASHER, actor="test")
 
 
 def seed(app: Flask, role: Role = Role.OFFICER, email: str = OFFICER, slug: str = "weld-my") -> tuple[int, int]:

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from certsvc import db
-from certsvc.models import AuditHead, Credential, CredentialState, Learner, Organisation, Role
+from certsvc.store import db
+from certsvc.store.models import AuditHead, Credential, CredentialState, Learner, Organisation, Role
 
 from .support import PASSWORD, csrf_token, make_user
 from .test_provider_views import AUTHORITY, EMBASSY_MM, EMBASSY_PH, PROVIDER, sign_in

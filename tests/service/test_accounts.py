@@ -10,9 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from certsvc import accounts, db
-from certsvc.accounts import AccountError, AccountExists, InvalidLogin, LoginThrottled, ThrottlePolicy
-from certsvc.models import AuditEntry, LoginFailure, Role, User
+from certsvc.accounts import users
+from certsvc.accounts.users import AccountError, AccountExists, InvalidLogin, LoginThrottled, ThrottlePolicy
+from certsvc.store import db
+from certsvc.store.models import AuditEntry, LoginFailure, Role, User
 
 from .support import CHEAP_HASHER, OFFICER, PASSWORD, csrf_token, login, make_org, make_user, seed
 
@@ -21,9 +22,7 @@ POLICY = ThrottlePolicy(max_failures=5, window=timedelta(minutes=15))
 
 
 def authenticate(session: Session, password: str, *, address: str = "10.0.0.1", now: datetime = T0) -> User:
-    return accounts.authenticate(
-        session, OFFICER, password, address=address, hasher=CHEAP_HASHER, policy=POLICY, now=now
-    )
+    return users.authenticate(session, OFFICER, password, address=address, hasher=CHEAP_HASHER, policy=POLICY, now=now)
 
 
 # -- domain ------------------------------------------------------------------------------
@@ -41,11 +40,11 @@ def test_user_validation(db_session: Session) -> None:
     with pytest.raises(AccountExists):
         make_user(db_session, org, OFFICER.upper())  # emails compare case-insensitively
     with pytest.raises(AccountError, match="password"):
-        accounts.create_user(
+        users.create_user(
             db_session, org, email="x@y.example", password="short", role="viewer", hasher=CHEAP_HASHER, actor="t"
         )
     with pytest.raises(AccountError, match="role"):
-        accounts.create_user(
+        users.create_user(
             db_session, org, email="x@y.example", password=PASSWORD, role="root", hasher=CHEAP_HASHER, actor="t"
         )
 
@@ -72,7 +71,7 @@ def test_login_failures_are_audited(db_session: Session) -> None:
     with pytest.raises(InvalidLogin):
         authenticate(db_session, "wrong password")
     with pytest.raises(InvalidLogin):
-        accounts.authenticate(
+        users.authenticate(
             db_session, "nobody@x.example", "pw", address="10.0.0.9", hasher=CHEAP_HASHER, policy=POLICY, now=T0
         )
     failures = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed")).all()
@@ -84,7 +83,7 @@ def test_login_failures_are_audited(db_session: Session) -> None:
 
 def test_inactive_user_cannot_log_in(db_session: Session) -> None:
     user = make_user(db_session, make_org(db_session))
-    accounts.set_user_active(db_session, user, False, actor="test")
+    users.set_user_active(db_session, user, False, actor="test")
     with pytest.raises(InvalidLogin):
         authenticate(db_session, PASSWORD)
 
@@ -162,7 +161,7 @@ def test_deactivated_user_session_ends(app: Flask, client: FlaskClient) -> None:
     with db.session_factory(app)() as session:
         user = session.get(User, user_id)
         assert user is not None
-        accounts.set_user_active(session, user, False, actor="test")
+        users.set_user_active(session, user, False, actor="test")
         session.commit()
     assert client.get("/account").status_code == 302
 

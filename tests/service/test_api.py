@@ -14,9 +14,10 @@ from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 from sqlalchemy import func, select
 
-from certsvc import api_tokens, db, keystore
-from certsvc.models import AuditEntry, Credential, Learner, Organisation, OrgKind, Qualification, Role
-from certsvc.qr_image import decode_image
+from certsvc.accounts import api_tokens
+from certsvc.qr.image import decode_image
+from certsvc.store import db, keystore
+from certsvc.store.models import AuditEntry, Credential, Learner, Organisation, OrgKind, Qualification, Role
 
 from .support import make_org, make_user
 

@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from certsvc import api_tokens, db
-from certsvc.models import ApiToken, AuditEntry, Role, User
+from certsvc.accounts import api_tokens
+from certsvc.store import db
+from certsvc.store.models import ApiToken, AuditEntry, Role, User
 
 from .support import csrf_token, login, make_org, make_user, seed
 

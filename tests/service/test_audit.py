@@ -12,9 +12,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from certsvc import audit, db
-from certsvc.audit_cli import audit_group
-from certsvc.models import AuditEntry
+from certsvc.store import audit, db
+from certsvc.store.audit_commands import audit_group
+from certsvc.store.models import AuditEntry
 
 from .support import empty_database
 

@@ -12,10 +12,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from certsvc import audit, authority, db, national_catalogue, publishing
-from certsvc.authority import AuthorityConflict, AuthorityError, Change, NotFound
-from certsvc.demo_seed import DEMO_PASSWORD, seed
-from certsvc.models import (
+from certsvc.authority import accreditations, embassies, national_catalogue, publishing
+from certsvc.authority.changes import AuthorityConflict, AuthorityError, Change, NotFound
+from certsvc.authority.national_catalogue import NationalQualificationData
+from certsvc.credentials.statuslist import parse_status_list_token
+from certsvc.credentials.trustlist import TrustList, parse_trust_list
+from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.store import audit, db
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import (
     Accreditation,
     AuditEntry,
     Credential,
@@ -27,11 +32,8 @@ from certsvc.models import (
     Role,
     TrustListVersion,
 )
-from certsvc.national_catalogue import NationalQualificationData
-from certsvc.signers import signer_for
-from certsvc.statuslist import parse_status_list_token
-from certsvc.stored import qr_text_of
-from certsvc.trustlist import TrustList, parse_trust_list
+from certsvc.store.signers import signer_for
+from certsvc.store.status_lists import status_list_token
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 from verifier.pipeline import verify
@@ -102,7 +104,7 @@ def issue(session: Session, code: str, on: datetime, *, cosign: bool = True, nam
     return credential
 
 
-def status_lists(session: Session, trust_list: TrustList, at: datetime) -> dict[str, Any]:
+def published_status_lists(session: Session, trust_list: TrustList, at: datetime) -> dict[str, Any]:
     """Every provider's status list as published now, verified with the trust list's keys."""
 
     def lookup(kid: str) -> Any:
@@ -111,7 +113,7 @@ def status_lists(session: Session, trust_list: TrustList, at: datetime) -> dict[
 
     lists = {}
     for slug in ("klwa",):
-        token, _ = publishing.status_list_token(session, org(session, slug), 1, base_url=BASE, kek=KEK, now=at)
+        token, _ = status_list_token(session, org(session, slug), 1, base_url=BASE, kek=KEK, now=at)
         verified = parse_status_list_token(token, lookup, at)
         lists[verified.uri] = verified
     return lists
@@ -123,7 +125,9 @@ def versions(session: Session, slug: str = "ph-tesda") -> list[TrustListVersion]
 
 def check(session: Session, credential: Credential, version: TrustListVersion) -> tuple[Verdict, list[str]]:
     trust_list = parse_trust_list(version.token)
-    result = verify(qr_text_of(credential, BASE), [trust_list], status_lists(session, trust_list, CHECKED), CHECKED)
+    result = verify(
+        qr_text_of(credential, BASE), [trust_list], published_status_lists(session, trust_list, CHECKED), CHECKED
+    )
     return result.status, result.to_dict()["reasons"]
 
 
@@ -135,7 +139,9 @@ def test_credential_issued_before_an_accreditation_ends_stays_authentic_one_afte
     before = credential_of(world, "Maria Santos Dela Cruz")  # SMAW2, issued 2026-02-09, co-signed
     assert before.qualification_code == "SMAW2"
     smaw = accreditation_of(world, "klwa", "SMAW2")
-    authority.end_accreditation(world, tesda, smaw.id, date(2026, 2, 20), change(datetime(2026, 2, 21, tzinfo=UTC)))
+    accreditations.end_accreditation(
+        world, tesda, smaw.id, date(2026, 2, 20), change(datetime(2026, 2, 21, tzinfo=UTC))
+    )
     after = issue(world, "SMAW2", datetime(2026, 2, 25, 8, tzinfo=UTC))
     world.commit()
 
@@ -154,8 +160,8 @@ def test_credential_issued_before_an_accreditation_ends_stays_authentic_one_afte
 def test_suspension_covers_only_its_period_and_reinstatement_starts_a_new_accreditation(world: Session) -> None:
     tesda = org(world, "ph-tesda")
     care = accreditation_of(world, "klwa", "CARE2")
-    authority.suspend_accreditation(world, tesda, care.id, date(2026, 3, 2), change(SEEDED))
-    reinstated = authority.reinstate_accreditation(world, tesda, care.id, date(2026, 3, 6), change(SEEDED))
+    accreditations.suspend_accreditation(world, tesda, care.id, date(2026, 3, 2), change(SEEDED))
+    reinstated = accreditations.reinstate_accreditation(world, tesda, care.id, date(2026, 3, 6), change(SEEDED))
     issued = {day: issue(world, "CARE2", datetime(2026, 3, day, tzinfo=UTC), name=f"Worker {day}") for day in (1, 3, 7)}
     world.commit()
 
@@ -173,18 +179,18 @@ def test_every_change_signs_a_new_version_and_earlier_ones_stay(world: Session) 
     cook = qualification_of(world, "klwa", "COOK2")
     at = change(SEEDED)
     steps: list[Any] = [
-        lambda: authority.end_accreditation(
+        lambda: accreditations.end_accreditation(
             world, tesda, accreditation_of(world, "klwa", "COOK2").id, date(2026, 6, 30), at
         ),
-        lambda: authority.accredit(world, tesda, [cook.id], date(2026, 7, 1), None, at),
-        lambda: authority.suspend_accreditation(
+        lambda: accreditations.accredit(world, tesda, [cook.id], date(2026, 7, 1), None, at),
+        lambda: accreditations.suspend_accreditation(
             world, tesda, accreditation_of(world, "klwa", "COOK2").id, date(2026, 8, 1), at
         ),
-        lambda: authority.enrol_embassy(
+        lambda: embassies.enrol_embassy(
             world, tesda, slug="ph-sg", name="Philippine Embassy Singapore", host_country="SG", change=at
         ),
-        lambda: authority.remove_embassy(world, tesda, org(world, "ph-sg").id, "Office closed.", at),
-        lambda: authority.reinstate_embassy(world, tesda, org(world, "ph-sg").id, at),
+        lambda: embassies.remove_embassy(world, tesda, org(world, "ph-sg").id, "Office closed.", at),
+        lambda: embassies.reinstate_embassy(world, tesda, org(world, "ph-sg").id, at),
         lambda: national_catalogue.set_equivalence(
             world, tesda, cook.id, _national(world, tesda).id, at, note="Needs a practical test at home."
         ),
@@ -212,7 +218,7 @@ def test_every_change_signs_a_new_version_and_earlier_ones_stay(world: Session) 
 def test_several_qualifications_are_accredited_in_one_version(world: Session) -> None:
     nssa = org(world, "mm-nssa")
     codes = [qualification_of(world, "klwa", code).id for code in ("SMAW2", "COOK2")]
-    granted = authority.accredit(world, nssa, codes, date(2026, 4, 1), date(2027, 3, 31), change(SEEDED))
+    granted = accreditations.accredit(world, nssa, codes, date(2026, 4, 1), date(2027, 3, 31), change(SEEDED))
     assert [a.qualification.code for a in granted] == ["SMAW2", "COOK2"]
     assert versions(world, "mm-nssa")[0].sequence == 2
     listed = parse_trust_list(versions(world, "mm-nssa")[0].token).organisation(f"{BASE}/o/klwa")
@@ -230,19 +236,19 @@ def test_a_catalogue_entry_alone_does_not_change_the_trust_list(world: Session) 
 def test_removing_an_embassy_takes_its_cosignatures_out_of_recognition(world: Session) -> None:
     tesda, embassy = org(world, "ph-tesda"), org(world, "ph-kl")
     maria = credential_of(world, "Maria Santos Dela Cruz")
-    authority.remove_embassy(world, tesda, embassy.id, "Labour office moved.", change(SEEDED))
+    embassies.remove_embassy(world, tesda, embassy.id, "Labour office moved.", change(SEEDED))
     removed = versions(world)[0]
     assert embassy.name not in [o.name for o in parse_trust_list(removed.token).organisations]
     status, reasons = check(world, maria, removed)
     assert status is Verdict.AUTHENTIC and "cosigner_unknown_key" in reasons
-    authority.reinstate_embassy(world, tesda, embassy.id, change(SEEDED))
+    embassies.reinstate_embassy(world, tesda, embassy.id, change(SEEDED))
     assert check(world, maria, versions(world)[0])[0] is Verdict.RECOGNIZED
 
 
 def test_a_new_embassy_is_enrolled_with_its_first_admin(world: Session) -> None:
     tesda = org(world, "ph-tesda")
-    first = authority.FirstAdmin("admin@ph-sg.example", "long enough password", CHEAP_HASHER)
-    embassy = authority.enrol_embassy(
+    first = embassies.FirstAdmin("admin@ph-sg.example", "long enough password", CHEAP_HASHER)
+    embassy = embassies.enrol_embassy(
         world,
         tesda,
         slug="ph-sg",
@@ -254,7 +260,7 @@ def test_a_new_embassy_is_enrolled_with_its_first_admin(world: Session) -> None:
     assert (embassy.kind, embassy.country, embassy.host_country) == (OrgKind.EMBASSY, "PH", "SG")
     listed = parse_trust_list(versions(world)[0].token)
     assert any(o.name == embassy.name and o.keys for o in listed.organisations)
-    assert [listing.embassy.slug for listing in authority.list_embassies(world, tesda)] == ["ph-kl", "ph-sg"]
+    assert [listing.embassy.slug for listing in embassies.list_embassies(world, tesda)] == ["ph-kl", "ph-sg"]
 
 
 def test_updating_a_catalogue_entry_carries_into_the_rules_that_map_to_it(world: Session) -> None:
@@ -282,37 +288,37 @@ def test_updating_a_catalogue_entry_carries_into_the_rules_that_map_to_it(world:
 INVALID: list[tuple[str, Any, type[Exception]]] = [
     (
         "ends-before-start",
-        lambda s, a, acc, q: authority.accredit(s, a, [q.id], date(2026, 5, 1), date(2026, 4, 1), change(SEEDED)),
+        lambda s, a, acc, q: accreditations.accredit(s, a, [q.id], date(2026, 5, 1), date(2026, 4, 1), change(SEEDED)),
         AuthorityError,
     ),
     (
         "overlap",
-        lambda s, a, acc, q: authority.accredit(s, a, [q.id], date(2029, 1, 1), None, change(SEEDED)),
+        lambda s, a, acc, q: accreditations.accredit(s, a, [q.id], date(2029, 1, 1), None, change(SEEDED)),
         AuthorityConflict,
     ),
     (
         "end-before-start",
-        lambda s, a, acc, q: authority.end_accreditation(s, a, acc.id, date(2023, 1, 1), change(SEEDED)),
+        lambda s, a, acc, q: accreditations.end_accreditation(s, a, acc.id, date(2023, 1, 1), change(SEEDED)),
         AuthorityError,
     ),
     (
         "suspend-after-end",
-        lambda s, a, acc, q: authority.suspend_accreditation(s, a, acc.id, date(2031, 1, 1), change(SEEDED)),
+        lambda s, a, acc, q: accreditations.suspend_accreditation(s, a, acc.id, date(2031, 1, 1), change(SEEDED)),
         AuthorityError,
     ),
     (
         "not-suspended",
-        lambda s, a, acc, q: authority.reinstate_accreditation(s, a, acc.id, date(2026, 5, 1), change(SEEDED)),
+        lambda s, a, acc, q: accreditations.reinstate_accreditation(s, a, acc.id, date(2026, 5, 1), change(SEEDED)),
         AuthorityConflict,
     ),
     (
         "no-qualification",
-        lambda s, a, acc, q: authority.accredit(s, a, [], date(2026, 1, 1), None, change(SEEDED)),
+        lambda s, a, acc, q: accreditations.accredit(s, a, [], date(2026, 1, 1), None, change(SEEDED)),
         AuthorityError,
     ),
     (
         "unknown-qualification",
-        lambda s, a, acc, q: authority.accredit(s, a, [999_999], date(2026, 1, 1), None, change(SEEDED)),
+        lambda s, a, acc, q: accreditations.accredit(s, a, [999_999], date(2026, 1, 1), None, change(SEEDED)),
         NotFound,
     ),
     (
@@ -324,7 +330,7 @@ INVALID: list[tuple[str, Any, type[Exception]]] = [
     ),
     (
         "no-reason",
-        lambda s, a, acc, q: authority.remove_embassy(s, a, org(s, "ph-kl").id, " ", change(SEEDED)),
+        lambda s, a, acc, q: embassies.remove_embassy(s, a, org(s, "ph-kl").id, " ", change(SEEDED)),
         AuthorityError,
     ),
 ]
@@ -348,17 +354,17 @@ def test_an_authority_cannot_touch_another_countrys_records(world: Session) -> N
     world.commit()
     at = change(SEEDED, "admin@mm-nssa.example")
     attempts = [
-        lambda: authority.end_accreditation(world, nssa, smaw.id, date(2026, 3, 1), at),
-        lambda: authority.suspend_accreditation(world, nssa, smaw.id, date(2026, 3, 1), at),
-        lambda: authority.remove_embassy(world, nssa, org(world, "ph-kl").id, "not ours", at),
-        lambda: authority.remove_embassy(world, nssa, org(world, "klwa").id, "a provider", at),
+        lambda: accreditations.end_accreditation(world, nssa, smaw.id, date(2026, 3, 1), at),
+        lambda: accreditations.suspend_accreditation(world, nssa, smaw.id, date(2026, 3, 1), at),
+        lambda: embassies.remove_embassy(world, nssa, org(world, "ph-kl").id, "not ours", at),
+        lambda: embassies.remove_embassy(world, nssa, org(world, "klwa").id, "a provider", at),
         lambda: national_catalogue.update_national_qualification(
             world, nssa, entry.id, NationalQualificationData("A", "B", "C", "1", "1"), at
         ),
         lambda: national_catalogue.delete_national_qualification(world, nssa, entry.id, at),
         lambda: national_catalogue.remove_equivalence(world, nssa, rule.id, at),
         lambda: national_catalogue.set_equivalence(world, nssa, smaw.qualification_id, entry.id, at),
-        lambda: authority.end_accreditation(world, org(world, "klwa"), smaw.id, date(2026, 3, 1), at),
+        lambda: accreditations.end_accreditation(world, org(world, "klwa"), smaw.id, date(2026, 3, 1), at),
     ]
     for attempt in attempts:
         with pytest.raises(NotFound):
@@ -373,10 +379,10 @@ def test_each_change_is_audited_and_the_chain_holds(world: Session) -> None:
     start = world.scalar(select(func.max(AuditEntry.seq)))
     smaw = accreditation_of(world, "klwa", "SMAW2")
     at = change(SEEDED)
-    authority.suspend_accreditation(world, tesda, smaw.id, date(2026, 4, 1), at)
-    authority.reinstate_accreditation(world, tesda, smaw.id, date(2026, 5, 1), at)
-    authority.end_accreditation(world, tesda, smaw.id, date(2026, 4, 15), at)
-    authority.remove_embassy(world, tesda, org(world, "ph-kl").id, "Moved.", at)
+    accreditations.suspend_accreditation(world, tesda, smaw.id, date(2026, 4, 1), at)
+    accreditations.reinstate_accreditation(world, tesda, smaw.id, date(2026, 5, 1), at)
+    accreditations.end_accreditation(world, tesda, smaw.id, date(2026, 4, 15), at)
+    embassies.remove_embassy(world, tesda, org(world, "ph-kl").id, "Moved.", at)
     entry = _national(world, tesda)
     national_catalogue.set_equivalence(world, tesda, smaw.qualification_id, entry.id, at)
     world.commit()

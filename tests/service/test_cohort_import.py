@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from certsvc import audit, db
-from certsvc.b64 import b64url_encode
-from certsvc.demo_seed import DEMO_PASSWORD, seed
-from certsvc.models import AuditEntry, BatchState, Credential, ImportBatch, Learner, Organisation
-from certsvc.signers import signer_for
+from certsvc.credentials.b64 import b64url_encode
+from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.store import audit, db
+from certsvc.store.models import AuditEntry, BatchState, Credential, ImportBatch, Learner, Organisation
+from certsvc.store.signers import signer_for
 from issuers import cohort_csv, cohort_import
 from issuers.cohort_csv import COLUMNS, CohortFileError, template_csv, validate_cohort
 from issuers.issuance import ASSESSMENT_RECORDED, LearnerData, register_learner

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from certsvc import config, db
+from certsvc import config
 from certsvc.app import create_app
 from certsvc.config import ConfigError
-from certsvc.models import Role
+from certsvc.store import db
+from certsvc.store.models import Role
 
 from .support import KEK, SECRET_KEY, login, seed, settings_for
 

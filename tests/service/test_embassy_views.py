@@ -8,10 +8,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from certsvc import db
-from certsvc.models import AuditEntry, Credential, CredentialState, Learner, Organisation
-from certsvc.statuslist import Status
-from certsvc.stored import status_value
+from certsvc.credentials.statuslist import Status
+from certsvc.store import db
+from certsvc.store.credential_records import status_value
+from certsvc.store.models import AuditEntry, Credential, CredentialState, Learner, Organisation
 
 from .test_provider_views import (
     EMBASSY_MM,

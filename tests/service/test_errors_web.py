@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from certsvc import db
 from certsvc.app import create_app
-from certsvc.errors import BadSignature, CertsvcError
+from certsvc.credentials.errors import BadSignature, CertsvcError
+from certsvc.store import db
 
 from .support import settings_for
 

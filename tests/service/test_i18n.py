@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template_string
 
-from certsvc.i18n import gettext, load_languages
+from certsvc.web.i18n import gettext, load_languages
 
 
 def test_every_language_has_a_catalogue_and_a_name() -> None:

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from certsvc import audit
-from certsvc.b64 import b64url_encode
 from certsvc.cli import main
-from certsvc.demo_seed import seed
-from certsvc.models import BatchState, Credential, ImportBatch, Learner
+from certsvc.credentials.b64 import b64url_encode
+from certsvc.demo.seed import seed
+from certsvc.store import audit
+from certsvc.store.models import BatchState, Credential, ImportBatch, Learner
 
 from .support import CHEAP_HASHER, KEK
 from .test_cohort_import import BASE, PROVIDER, cohort, with_rows

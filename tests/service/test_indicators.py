@@ -17,10 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from certsvc import db, indicators
-from certsvc.indicator_tables import SUPPRESSED, Cell, build, csv_text, public_count, share
-from certsvc.indicators import Figures, Filters
-from certsvc.models import (
+from certsvc.authority import indicators
+from certsvc.authority.charts import chart_for, nice_ticks
+from certsvc.authority.indicator_tables import SUPPRESSED, Cell, build, csv_text, public_count, share
+from certsvc.authority.indicators import Figures, Filters
+from certsvc.store import db
+from certsvc.store.models import (
     Accreditation,
     Credential,
     Learner,
@@ -31,7 +33,6 @@ from certsvc.models import (
     StatusListRecord,
     VerificationEvent,
 )
-from certsvc.svg_charts import chart_for, nice_ticks
 
 from .support import PASSWORD, login, make_org, make_user
 

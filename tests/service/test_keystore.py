@@ -13,10 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certsvc import db, keystore
-from certsvc.errors import KeyMaterialError, WrongPassword
-from certsvc.keys import SigningKey
-from certsvc.models import AuditEntry, KeyState, OrgKind, SigningKeyRecord
+from certsvc.credentials.errors import KeyMaterialError, WrongPassword
+from certsvc.credentials.keys import SigningKey
+from certsvc.store import db, keystore
+from certsvc.store.models import AuditEntry, KeyState, OrgKind, SigningKeyRecord
 
 from .support import KEK, make_org
 

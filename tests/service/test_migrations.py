@@ -10,9 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import Engine, inspect
 
-from certsvc import db, db_cli
-from certsvc.db_cli import db as db_group
-from certsvc.models import Base
+from certsvc.store import db, db_commands
+from certsvc.store.db_commands import db as db_group
+from certsvc.store.models import Base
 
 from .support import create_schema, drop_schema, require_postgres
 
@@ -26,7 +26,7 @@ def test_migrations_create_every_table(engine: Engine, database_url: str) -> Non
     tables = set(inspect(engine).get_table_names())
     assert tables >= EXPECTED_TABLES
     assert "alembic_version" in tables
-    assert db_cli.current_revision(database_url) == db_cli.head_revision()
+    assert db_commands.current_revision(database_url) == db_commands.head_revision()
 
 
 def test_models_match_migrations(engine: Engine) -> None:
@@ -54,12 +54,12 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
 
 
 def test_downgrade_to_base_and_upgrade_again(fresh_url: str) -> None:
-    db_cli.upgrade(fresh_url)
-    db_cli.downgrade(fresh_url, "base")
+    db_commands.upgrade(fresh_url)
+    db_commands.downgrade(fresh_url, "base")
     engine = db.make_engine(fresh_url)
     try:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        db_cli.upgrade(fresh_url)
+        db_commands.upgrade(fresh_url)
         assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
     finally:
         engine.dispose()
@@ -68,7 +68,7 @@ def test_downgrade_to_base_and_upgrade_again(fresh_url: str) -> None:
 def test_certsvc_db_upgrade_command(fresh_url: str) -> None:
     result = CliRunner().invoke(db_group, ["upgrade", "--database-url", fresh_url])
     assert result.exit_code == 0, result.output
-    assert f"revision {db_cli.head_revision()}" in result.output
+    assert f"revision {db_commands.head_revision()}" in result.output
 
 
 def test_db_upgrade_uses_configured_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from certsvc import db, openapi
 from certsvc.app import create_app
+from certsvc.store import db
+from certsvc.web import openapi
 
 from .support import settings_for
 

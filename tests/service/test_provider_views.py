@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from certsvc import db
-from certsvc.demo_seed import DEMO_PASSWORD, seed
-from certsvc.models import AuditEntry, Credential, CredentialState, Learner
-from certsvc.qr_image import decode_image
-from certsvc.qr_transport import decode_qr_text
+from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.qr.image import decode_image
+from certsvc.qr.transport import decode_qr_text
+from certsvc.store import db
+from certsvc.store.models import AuditEntry, Credential, CredentialState, Learner
 
 from .support import CHEAP_HASHER, KEK, csrf_token, login
 

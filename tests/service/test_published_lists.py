@@ -8,14 +8,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from certsvc import db
-from certsvc.access import password_hasher
-from certsvc.demo_seed import seed
-from certsvc.keys import PublicKey
-from certsvc.models import Credential, CredentialState, Organisation
-from certsvc.statuslist import Status, parse_status_list_token
-from certsvc.stored import qr_text_of
-from certsvc.trustlist import parse_trust_list
+from certsvc.accounts.access import password_hasher
+from certsvc.credentials.keys import PublicKey
+from certsvc.credentials.statuslist import Status, parse_status_list_token
+from certsvc.credentials.trustlist import parse_trust_list
+from certsvc.demo.seed import seed
+from certsvc.store import db
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import Credential, CredentialState, Organisation
 from verifier.pipeline import verify
 
 NOW = datetime.now(UTC)
@@ -106,7 +106,7 @@ def test_trust_list_versions_are_kept_and_a_change_makes_a_new_one(app: Flask, c
     assert client.get("/o/ph-tesda/trust-list").get_data(as_text=True) == first  # unchanged: same version
     with app.app_context():
         session = db.get_session()
-        from certsvc.keystore import rotate_signing_key
+        from certsvc.store.keystore import rotate_signing_key
 
         embassy = session.scalar(select(Organisation).where(Organisation.slug == "ph-kl"))
         rotate_signing_key(session, embassy, app.config["KEY_ENCRYPTION_KEY"], actor="test")

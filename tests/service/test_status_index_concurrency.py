@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from certsvc import db
-from certsvc.models import OrgKind, StatusListRecord
+from certsvc.store import db
+from certsvc.store.models import OrgKind, StatusListRecord
 from issuers.status_index import allocate_status_index
 
 from .support import make_org
@@ -34,7 +34,7 @@ def test_parallel_writers_never_share_an_index(database_url: str) -> None:
             barrier.wait()
             for _ in range(PER_WRITER):
                 with factory() as session:
-                    from certsvc.models import Organisation
+                    from certsvc.store.models import Organisation
 
                     record, idx = allocate_status_index(session, session.get(Organisation, org_id))
                     taken.append((record.list_number, idx))

@@ -18,13 +18,13 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, inspect, select
 
-from certsvc import db
-from certsvc.cosigned import CoSignedCredential
-from certsvc.models import Credential, Organisation, Qualification, VerificationEvent
-from certsvc.qr_image import render_png
-from certsvc.qr_transport import decode_qr_text, encode_qr_text
-from certsvc.signers import signer_for
-from certsvc.stored import qr_text_of
+from certsvc.credentials.cosigned import CoSignedCredential
+from certsvc.qr.image import render_png
+from certsvc.qr.transport import decode_qr_text, encode_qr_text
+from certsvc.store import db
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import Credential, Organisation, Qualification, VerificationEvent
+from certsvc.store.signers import signer_for
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 from verifier import counting

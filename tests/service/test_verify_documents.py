@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from certsvc import db
-from certsvc.models import Credential, Learner, Organisation
+from certsvc.store import db
+from certsvc.store.models import Credential, Learner, Organisation
 from verifier import counting
 from verifier.documents import DocumentCache, PublishedDocuments, load_published, verify_documents
 from verifier.pipeline import verify

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 
-from certsvc import api_tokens, db
-from certsvc.models import User
+from certsvc.accounts import api_tokens
+from certsvc.store import db
+from certsvc.store.models import User
 from verifier import counting
 
 from .verify_support import Seeded, seeded_sqlite

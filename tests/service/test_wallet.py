@@ -21,10 +21,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from certsvc import api_tokens, db, wallet
-from certsvc.cosigned import parse_credential_text
-from certsvc.demo_seed import demo_claim, seed
-from certsvc.models import (
+from certsvc.accounts import api_tokens
+from certsvc.credentials.cosigned import parse_credential_text
+from certsvc.demo.seed import demo_claim, seed
+from certsvc.qr.image import decode_image
+from certsvc.qr.transport import decode_qr_text
+from certsvc.store import db
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import (
     AuditEntry,
     Credential,
     CredentialClaim,
@@ -37,10 +41,8 @@ from certsvc.models import (
     VerificationEvent,
     WalletUser,
 )
-from certsvc.qr_image import decode_image
-from certsvc.qr_transport import decode_qr_text
-from certsvc.signers import signer_for
-from certsvc.stored import qr_text_of
+from certsvc.store.signers import signer_for
+from certsvc.wallet import cards, claims, errors, holders, shares, throttle
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 
@@ -49,7 +51,7 @@ from .support import CHEAP_HASHER, KEK, csrf_token, login, make_org, make_user
 BASE = "https://skills.example.org"
 HOLDER = "Rosa Mae Dizon"
 PASSWORD = "wallet-password-1"
-POLICY = wallet.ThrottlePolicy(max_failures=3, window=timedelta(minutes=15))
+POLICY = throttle.ThrottlePolicy(max_failures=3, window=timedelta(minutes=15))
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -103,7 +105,7 @@ def issue(session: Session, world: World, name: str = HOLDER, *, cosign: bool = 
 
 
 def new_user(session: Session, login: str = "+639171234567") -> WalletUser:
-    return wallet.create_wallet_user(session, login, PASSWORD, hasher=CHEAP_HASHER)
+    return holders.create_wallet_user(session, login, PASSWORD, hasher=CHEAP_HASHER)
 
 
 def claim_row(session: Session, credential: Credential) -> CredentialClaim:
@@ -117,20 +119,20 @@ def claim_row(session: Session, credential: Credential) -> CredentialClaim:
 
 
 def test_claim_codes_are_ten_crockford_characters_and_forgive_typing() -> None:
-    code = wallet.new_claim_code()
-    assert len(code) == 10 and set(code) <= set(wallet.CROCKFORD)
-    assert re.fullmatch(r"[0-9]{6}", wallet.new_pin())
-    assert wallet.format_claim_code("7KQ2M9XDAB") == "7KQ2M-9XDAB"
-    assert wallet.normalise_claim_code(" 7kq2m-9xdab ") == "7KQ2M9XDAB"
-    assert wallet.normalise_claim_code("IL0O1-22222") == "11001" + "22222"
+    code = claims.new_claim_code()
+    assert len(code) == 10 and set(code) <= set(claims.CROCKFORD)
+    assert re.fullmatch(r"[0-9]{6}", claims.new_pin())
+    assert claims.format_claim_code("7KQ2M9XDAB") == "7KQ2M-9XDAB"
+    assert claims.normalise_claim_code(" 7kq2m-9xdab ") == "7KQ2M9XDAB"
+    assert claims.normalise_claim_code("IL0O1-22222") == "11001" + "22222"
     for wrong in ("7KQ2M9XDA", "7KQ2M9XDABC", "7KQ2M9XDAU", "7KQ2M9XDA!", ""):
-        assert wallet.normalise_claim_code(wrong) is None
+        assert claims.normalise_claim_code(wrong) is None
 
 
 def test_create_claim_keeps_only_hashes_and_claim_works_once(db_session: Session) -> None:
     world = build_world(db_session)
     credential = issue(db_session, world)
-    code, pin = wallet.create_claim(db_session, credential, hasher=CHEAP_HASHER)
+    code, pin = claims.create_claim(db_session, credential, hasher=CHEAP_HASHER)
     first, second = new_user(db_session), new_user(db_session, "rosa@example.org")
     db_session.commit()
     row = claim_row(db_session, credential)
@@ -139,24 +141,24 @@ def test_create_claim_keeps_only_hashes_and_claim_works_once(db_session: Session
     assert row.pin_hash.startswith("$argon2id$") and pin not in row.pin_hash
     assert row.claimed_at is None and row.wallet_user_id is None
 
-    claimed = wallet.claim(db_session, code.lower(), pin, first, hasher=CHEAP_HASHER, policy=POLICY)
+    claimed = claims.claim(db_session, code.lower(), pin, first, hasher=CHEAP_HASHER, policy=POLICY)
     db_session.commit()
     assert claimed.id == credential.id
-    assert [c.public_id for c in wallet.wallet_credentials(db_session, first, NOW)] == [credential.public_id]
+    assert [c.public_id for c in cards.wallet_credentials(db_session, first, NOW)] == [credential.public_id]
 
     # Used once: another wallet, or the same one again, is refused and nothing changes.
-    with pytest.raises(wallet.ClaimUsed) as used:
-        wallet.claim(db_session, code, pin, second, hasher=CHEAP_HASHER, policy=POLICY)
+    with pytest.raises(errors.ClaimUsed) as used:
+        claims.claim(db_session, code, pin, second, hasher=CHEAP_HASHER, policy=POLICY)
     assert used.value.data["mine"] is False
-    with pytest.raises(wallet.ClaimUsed) as again:
-        wallet.claim(db_session, code, pin, first, hasher=CHEAP_HASHER, policy=POLICY)
+    with pytest.raises(errors.ClaimUsed) as again:
+        claims.claim(db_session, code, pin, first, hasher=CHEAP_HASHER, policy=POLICY)
     assert again.value.data["mine"] is True
     db_session.rollback()
     assert claim_row(db_session, credential).wallet_user_id == first.id
-    assert wallet.wallet_credentials(db_session, second, NOW) == []
+    assert cards.wallet_credentials(db_session, second, NOW) == []
     # A claimed credential gets no new code.
-    with pytest.raises(wallet.ClaimUsed):
-        wallet.create_claim(db_session, credential, hasher=CHEAP_HASHER)
+    with pytest.raises(errors.ClaimUsed):
+        claims.create_claim(db_session, credential, hasher=CHEAP_HASHER)
     actions = db_session.scalars(select(AuditEntry.action).where(AuditEntry.subject == credential.public_id)).all()
     assert "wallet.claim_code_made" in actions and "wallet.claimed" in actions
 
@@ -164,40 +166,40 @@ def test_create_claim_keeps_only_hashes_and_claim_works_once(db_session: Session
 def test_wrong_pins_lock_the_code_and_wrong_codes_throttle_the_client(db_session: Session) -> None:
     world = build_world(db_session)
     credential = issue(db_session, world)
-    code, pin = wallet.create_claim(db_session, credential, hasher=CHEAP_HASHER)
+    code, pin = claims.create_claim(db_session, credential, hasher=CHEAP_HASHER)
     user = new_user(db_session)
     db_session.commit()
     wrong_pin = "000000" if pin != "000000" else "111111"
-    lenient = wallet.ThrottlePolicy(max_failures=100)
-    for n in range(wallet.MAX_PIN_FAILURES):
-        with pytest.raises(wallet.WrongClaim):
-            wallet.claim(db_session, code, wrong_pin, user, address=f"10.0.0.{n}", hasher=CHEAP_HASHER, policy=lenient)
+    lenient = throttle.ThrottlePolicy(max_failures=100)
+    for n in range(claims.MAX_PIN_FAILURES):
+        with pytest.raises(errors.WrongClaim):
+            claims.claim(db_session, code, wrong_pin, user, address=f"10.0.0.{n}", hasher=CHEAP_HASHER, policy=lenient)
         db_session.commit()  # as the page does: the failure counts although nothing was claimed
-    assert claim_row(db_session, credential).failures == wallet.MAX_PIN_FAILURES
-    with pytest.raises(wallet.ClaimLocked):
-        wallet.claim(db_session, code, pin, user, address="10.0.1.1", hasher=CHEAP_HASHER, policy=lenient)
+    assert claim_row(db_session, credential).failures == claims.MAX_PIN_FAILURES
+    with pytest.raises(errors.ClaimLocked):
+        claims.claim(db_session, code, pin, user, address="10.0.1.1", hasher=CHEAP_HASHER, policy=lenient)
     db_session.rollback()
     assert claim_row(db_session, credential).claimed_at is None
     # The provider makes a new code: the old one is gone, the new one works.
-    new_code, new_pin = wallet.create_claim(db_session, credential, hasher=CHEAP_HASHER)
+    new_code, new_pin = claims.create_claim(db_session, credential, hasher=CHEAP_HASHER)
     db_session.commit()
-    with pytest.raises(wallet.WrongClaim):
-        wallet.claim(db_session, code, pin, user, address="10.0.2.1", hasher=CHEAP_HASHER, policy=lenient)
+    with pytest.raises(errors.WrongClaim):
+        claims.claim(db_session, code, pin, user, address="10.0.2.1", hasher=CHEAP_HASHER, policy=lenient)
     db_session.commit()
 
     # Per client: unknown codes from one address are throttled; another address still may try.
     for _ in range(POLICY.max_failures):
-        with pytest.raises(wallet.WrongClaim):
-            wallet.claim(
+        with pytest.raises(errors.WrongClaim):
+            claims.claim(
                 db_session, "ZZZZZ-ZZZZZ", "123456", user, address="10.9.9.9", hasher=CHEAP_HASHER, policy=POLICY
             )
         db_session.commit()
-    with pytest.raises(wallet.ClaimThrottled) as throttled:
-        wallet.claim(db_session, new_code, new_pin, user, address="10.9.9.9", hasher=CHEAP_HASHER, policy=POLICY)
+    with pytest.raises(errors.ClaimThrottled) as throttled:
+        claims.claim(db_session, new_code, new_pin, user, address="10.9.9.9", hasher=CHEAP_HASHER, policy=POLICY)
     assert 0 < throttled.value.data["retry_after"] <= 15 * 60 + 1
     db_session.rollback()
     assert claim_row(db_session, credential).claimed_at is None
-    wallet.claim(db_session, new_code, new_pin, user, address="10.8.8.8", hasher=CHEAP_HASHER, policy=POLICY)
+    claims.claim(db_session, new_code, new_pin, user, address="10.8.8.8", hasher=CHEAP_HASHER, policy=POLICY)
     db_session.commit()
     assert claim_row(db_session, credential).wallet_user_id == user.id
 
@@ -215,37 +217,37 @@ def test_wrong_pins_lock_the_code_and_wrong_codes_throttle_the_client(db_session
     ],
 )
 def test_logins_are_e164_phone_numbers_or_emails(typed: str, stored: str) -> None:
-    assert wallet.normalise_login(typed) == stored
+    assert holders.normalise_login(typed) == stored
 
 
 @pytest.mark.parametrize("typed", ["09171234567", "+0917123456", "+63 917", "rosa@", "+63917123456789012", ""])
 def test_bad_logins_are_refused(typed: str) -> None:
-    with pytest.raises(wallet.WalletAccountError):
-        wallet.normalise_login(typed)
+    with pytest.raises(errors.WalletAccountError):
+        holders.normalise_login(typed)
 
 
 def test_wallet_accounts_sign_in_and_throttle(db_session: Session) -> None:
     user = new_user(db_session)
     db_session.commit()
     assert user.password_hash.startswith("$argon2id$")
-    with pytest.raises(wallet.WalletAccountExists):
-        wallet.create_wallet_user(db_session, "+63 917 123 4567", PASSWORD, hasher=CHEAP_HASHER)
+    with pytest.raises(errors.WalletAccountExists):
+        holders.create_wallet_user(db_session, "+63 917 123 4567", PASSWORD, hasher=CHEAP_HASHER)
     db_session.rollback()
-    with pytest.raises(wallet.WalletAccountError):
-        wallet.create_wallet_user(db_session, "+447700900123", "short", hasher=CHEAP_HASHER)
+    with pytest.raises(errors.WalletAccountError):
+        holders.create_wallet_user(db_session, "+447700900123", "short", hasher=CHEAP_HASHER)
     db_session.rollback()
-    signed = wallet.authenticate_wallet_user(
+    signed = holders.authenticate_wallet_user(
         db_session, "+63-917-123-4567", PASSWORD, address="10.0.0.1", hasher=CHEAP_HASHER, policy=POLICY
     )
     assert signed.id == user.id
     for _ in range(POLICY.max_failures):
-        with pytest.raises(wallet.InvalidWalletLogin):
-            wallet.authenticate_wallet_user(
+        with pytest.raises(errors.InvalidWalletLogin):
+            holders.authenticate_wallet_user(
                 db_session, "+639171234567", "wrong", address="10.0.0.1", hasher=CHEAP_HASHER, policy=POLICY
             )
         db_session.commit()
-    with pytest.raises(wallet.WalletLoginThrottled):
-        wallet.authenticate_wallet_user(
+    with pytest.raises(errors.WalletLoginThrottled):
+        holders.authenticate_wallet_user(
             db_session, "+639171234567", PASSWORD, address="10.0.0.1", hasher=CHEAP_HASHER, policy=POLICY
         )
 
@@ -269,18 +271,18 @@ def test_states_in_words_and_verification_history(db_session: Session) -> None:
         ]
     )
     db_session.commit()
-    assert wallet.state_of(awaiting, NOW) is wallet.WalletState.AWAITING
-    assert wallet.state_of(recognised, NOW) is wallet.WalletState.RECOGNISED
-    assert wallet.state_of(revoked, NOW) is wallet.WalletState.REVOKED
-    assert wallet.state_of(old, NOW) is wallet.WalletState.EXPIRED
+    assert cards.state_of(awaiting, NOW) is cards.WalletState.AWAITING
+    assert cards.state_of(recognised, NOW) is cards.WalletState.RECOGNISED
+    assert cards.state_of(revoked, NOW) is cards.WalletState.REVOKED
+    assert cards.state_of(old, NOW) is cards.WalletState.EXPIRED
     recognised.withdrawn_at = NOW
-    assert wallet.state_of(recognised, NOW) is wallet.WalletState.WITHDRAWN
+    assert cards.state_of(recognised, NOW) is cards.WalletState.WITHDRAWN
     recognised.withdrawn_at = None
-    history = wallet.verification_history(db_session, [awaiting.id, recognised.id, revoked.id])
+    history = cards.verification_history(db_session, [awaiting.id, recognised.id, revoked.id])
     assert history[recognised.id] == (2, NOW - timedelta(days=1))
     assert history[revoked.id] == (1, NOW)
     assert awaiting.id not in history
-    card = wallet.card_of(db_session, recognised, NOW)
+    card = cards.card_of(db_session, recognised, NOW)
     assert (card.verified, card.last_verified, card.signatures) == (2, NOW - timedelta(days=1), 2)
     assert (card.framework, card.level, card.provider, card.embassy) == ("SKM", "2", "Weld My", "Ph Kl")
 
@@ -289,34 +291,34 @@ def test_share_links_expire_and_revoke_without_touching_the_credential(db_sessio
     world = build_world(db_session)
     credential = issue(db_session, world, cosign=True)
     other_credential = issue(db_session, world, "Someone Else")
-    code, pin = wallet.create_claim(db_session, credential, hasher=CHEAP_HASHER)
+    code, pin = claims.create_claim(db_session, credential, hasher=CHEAP_HASHER)
     owner, stranger = new_user(db_session), new_user(db_session, "someone@example.org")
-    wallet.claim(db_session, code, pin, owner, hasher=CHEAP_HASHER, policy=POLICY)
+    claims.claim(db_session, code, pin, owner, hasher=CHEAP_HASHER, policy=POLICY)
     db_session.commit()
 
-    with pytest.raises(wallet.BadShareExpiry):
-        wallet.create_share_link(db_session, owner, credential, 2, now=NOW)
-    with pytest.raises(wallet.NotInWallet):
-        wallet.create_share_link(db_session, stranger, credential, 7, now=NOW)
-    with pytest.raises(wallet.NotInWallet):
-        wallet.create_share_link(db_session, owner, other_credential, 7, now=NOW)
-    link, token = wallet.create_share_link(db_session, owner, credential, 7, now=NOW)
+    with pytest.raises(errors.BadShareExpiry):
+        shares.create_share_link(db_session, owner, credential, 2, now=NOW)
+    with pytest.raises(errors.NotInWallet):
+        shares.create_share_link(db_session, stranger, credential, 7, now=NOW)
+    with pytest.raises(errors.NotInWallet):
+        shares.create_share_link(db_session, owner, other_credential, 7, now=NOW)
+    link, token = shares.create_share_link(db_session, owner, credential, 7, now=NOW)
     db_session.commit()
     assert link.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in link.token_hash
-    assert wallet.open_share_link(db_session, token, now=NOW + timedelta(days=6)).id == link.id
-    with pytest.raises(wallet.ShareLinkGone) as expired:
-        wallet.open_share_link(db_session, token, now=NOW + timedelta(days=7))
+    assert shares.open_share_link(db_session, token, now=NOW + timedelta(days=6)).id == link.id
+    with pytest.raises(errors.ShareLinkGone) as expired:
+        shares.open_share_link(db_session, token, now=NOW + timedelta(days=7))
     assert expired.value.data["reason"] == "expired" and expired.value.http_status == 410
-    with pytest.raises(wallet.ShareLinkUnknown):
-        wallet.open_share_link(db_session, token[:-1] + ("A" if token[-1] != "A" else "B"), now=NOW)
-    with pytest.raises(wallet.ShareLinkUnknown):
-        wallet.revoke_share_link(db_session, stranger, credential, link.id)
-    wallet.revoke_share_link(db_session, owner, credential, link.id, now=NOW)
+    with pytest.raises(errors.ShareLinkUnknown):
+        shares.open_share_link(db_session, token[:-1] + ("A" if token[-1] != "A" else "B"), now=NOW)
+    with pytest.raises(errors.ShareLinkUnknown):
+        shares.revoke_share_link(db_session, stranger, credential, link.id)
+    shares.revoke_share_link(db_session, owner, credential, link.id, now=NOW)
     db_session.commit()
-    with pytest.raises(wallet.ShareLinkGone) as revoked:
-        wallet.open_share_link(db_session, token, now=NOW)
+    with pytest.raises(errors.ShareLinkGone) as revoked:
+        shares.open_share_link(db_session, token, now=NOW)
     assert revoked.value.data["reason"] == "revoked"
-    assert wallet.share_state(link, NOW) == "revoked"
+    assert shares.share_state(link, NOW) == "revoked"
     db_session.refresh(credential)
     assert credential.state is CredentialState.COSIGNED and credential.revoked_at is None
 
@@ -332,15 +334,15 @@ def small_world(app: Flask) -> World:
         return world
 
 
-def make_claim(app: Flask, world: World, name: str = HOLDER, cosign: bool = True) -> tuple[str, wallet.ClaimSecrets]:
+def make_claim(app: Flask, world: World, name: str = HOLDER, cosign: bool = True) -> tuple[str, claims.ClaimSecrets]:
     with db.session_factory(app)() as session:
         credential = issue(session, world, name, cosign=cosign, when=datetime.now(UTC) - timedelta(days=2))
-        secrets = wallet.create_claim(session, credential, hasher=CHEAP_HASHER)
+        secrets = claims.create_claim(session, credential, hasher=CHEAP_HASHER)
         session.commit()
         return credential.public_id, secrets
 
 
-def open_wallet(client: FlaskClient, login: str, secrets: wallet.ClaimSecrets) -> str:
+def open_wallet(client: FlaskClient, login: str, secrets: claims.ClaimSecrets) -> str:
     """Claim through the pages, opening a new wallet; return the credential page's path."""
     token = csrf_token(client, "/wallet/claim")
     found = client.post("/wallet/claim", data={"csrf_token": token, "code": secrets.code, "pin": secrets.pin})
@@ -409,7 +411,7 @@ def test_someone_elses_credential_is_not_found(app: Flask, small_world: World) -
     with db.session_factory(app)() as session:
         owner = session.scalar(select(WalletUser).where(WalletUser.login == "+959123456789"))
         credential = session.scalar(select(Credential).where(Credential.public_id == theirs))
-        link, _ = wallet.create_share_link(session, owner, credential, 7)
+        link, _ = shares.create_share_link(session, owner, credential, 7)
         session.commit()
         link_id = link.id
     for suffix in ("", "/qr.png", "/qr.svg", "/credential.json", "/certificate.pdf", "/share", "/state.json"):
@@ -575,7 +577,7 @@ def test_provider_receipt_shows_the_claim_code_once(app: Flask, small_world: Wor
     assert "Claim code for the learner" not in provider.get(receipt_path).get_data(as_text=True)
 
     holder = app.test_client()
-    path = open_wallet(holder, "+639171234567", wallet.ClaimSecrets(code, pin))
+    path = open_wallet(holder, "+639171234567", claims.ClaimSecrets(code, pin))
     assert "Awaiting embassy co-signature" in holder.get(path).get_data(as_text=True)
 
 
@@ -599,7 +601,7 @@ def test_api_create_answers_the_claim_code_once(app: Flask, client: FlaskClient,
     assert repeated.status_code == 200 and "claim" not in repeated.get_json()
     assert "claim" not in client.get(f"/api/v1/credentials/{created.get_json()['id']}", headers=headers).get_json()
     holder = app.test_client()
-    assert open_wallet(holder, "rosa@example.org", wallet.ClaimSecrets(claim["code"], claim["pin"]))
+    assert open_wallet(holder, "rosa@example.org", claims.ClaimSecrets(claim["code"], claim["pin"]))
 
 
 def test_demo_seed_makes_claim_codes_it_can_print(app: Flask) -> None:
@@ -614,7 +616,7 @@ def test_demo_seed_makes_claim_codes_it_can_print(app: Flask) -> None:
         session.commit()
         assert demo_claim(session, KEK) == printed
     holder = app.test_client()
-    path = open_wallet(holder, "+639171234567", wallet.ClaimSecrets(printed.code, printed.pin))
+    path = open_wallet(holder, "+639171234567", claims.ClaimSecrets(printed.code, printed.pin))
     assert "Maria Santos Dela Cruz" in holder.get(path).get_data(as_text=True)
     with db.session_factory(app)() as session:
         assert demo_claim(session, KEK) is None

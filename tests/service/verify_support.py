@@ -13,11 +13,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from certsvc import db, db_cli
 from certsvc.app import create_app
-from certsvc.demo_seed import seed
-from certsvc.models import Credential, Learner, Organisation
-from certsvc.stored import qr_text_of
+from certsvc.demo.seed import seed
+from certsvc.store import db, db_commands
+from certsvc.store.credential_records import qr_text_of
+from certsvc.store.models import Credential, Learner, Organisation
 
 from .support import CHEAP_HASHER, KEK, settings_for
 
@@ -65,4 +65,4 @@ def seeded_sqlite(folder: Path, template: Path) -> Iterator[Seeded]:
 
 
 def migrated(url: str) -> None:
-    db_cli.upgrade(url)
+    db_commands.upgrade(url)

@@ -8,8 +8,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from certsvc.db import make_engine
-from certsvc.models import Base, UTCDateTime
+from certsvc.store.db import make_engine
+from certsvc.store.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
 

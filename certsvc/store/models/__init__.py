@@ -1,10 +1,11 @@
 """SQLAlchemy 2 typed models; importing this package registers every table on ``Base.metadata``."""
 
-from certsvc.models.accounts import ApiToken, LoginFailure, Role, User
-from certsvc.models.audit import AuditEntry, AuditHead
-from certsvc.models.authority import EmbassyEnrolment, NationalQualification
-from certsvc.models.base import Base, UTCDateTime, utcnow
-from certsvc.models.credentials import (
+from certsvc.credentials.trustlist import KeyState, OrgKind
+from certsvc.store.models.accounts import ApiToken, LoginFailure, Role, User
+from certsvc.store.models.audit import AuditEntry, AuditHead
+from certsvc.store.models.authority import EmbassyEnrolment, NationalQualification
+from certsvc.store.models.base import Base, UTCDateTime, utcnow
+from certsvc.store.models.credentials import (
     BatchState,
     Credential,
     CredentialState,
@@ -13,10 +14,9 @@ from certsvc.models.credentials import (
     Sex,
     StatusListRecord,
 )
-from certsvc.models.orgs import Organisation, SigningKeyRecord
-from certsvc.models.recognition import Accreditation, Equivalence, Qualification, TrustListVersion
-from certsvc.models.wallet import CredentialClaim, ShareLink, VerificationEvent, WalletUser
-from certsvc.trustlist import KeyState, OrgKind
+from certsvc.store.models.orgs import Organisation, SigningKeyRecord
+from certsvc.store.models.recognition import Accreditation, Equivalence, Qualification, TrustListVersion
+from certsvc.store.models.wallet import CredentialClaim, ShareLink, VerificationEvent, WalletUser
 
 __all__ = [
     "Accreditation",

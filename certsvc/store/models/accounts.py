@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certsvc.models.base import Base, UTCDateTime, str_enum, utcnow
-from certsvc.models.orgs import Organisation
+from certsvc.store.models.base import Base, UTCDateTime, str_enum, utcnow
+from certsvc.store.models.orgs import Organisation
 
 
 class Role(StrEnum):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from certsvc.models.base import Base, UTCDateTime
+from certsvc.store.models.base import Base, UTCDateTime
 
 
 class AuditEntry(Base):

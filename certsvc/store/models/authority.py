@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certsvc.models.base import Base, UTCDateTime, utcnow
-from certsvc.models.credentials import Credential
-from certsvc.models.orgs import Organisation
-from certsvc.models.wallet import VerificationEvent
+from certsvc.store.models.base import Base, UTCDateTime, utcnow
+from certsvc.store.models.credentials import Credential
+from certsvc.store.models.orgs import Organisation
+from certsvc.store.models.wallet import VerificationEvent
 
 
 class NationalQualification(Base):

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certsvc.credential import Kind
-from certsvc.models.base import Base, UTCDateTime, str_enum, utcnow
-from certsvc.models.orgs import Organisation
+from certsvc.credentials.openbadge import Kind
+from certsvc.store.models.base import Base, UTCDateTime, str_enum, utcnow
+from certsvc.store.models.orgs import Organisation
 
 
 class Sex(StrEnum):

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certsvc.models.base import Base, UTCDateTime, str_enum, utcnow
-
 # The trust list's own vocabulary, so rows convert to trust-list entries without mapping.
-from certsvc.trustlist import KeyState, OrgKind
+from certsvc.credentials.trustlist import KeyState, OrgKind
+from certsvc.store.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class Organisation(Base):

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certsvc.models.base import Base, UTCDateTime, utcnow
-from certsvc.models.orgs import Organisation
+from certsvc.store.models.base import Base, UTCDateTime, utcnow
+from certsvc.store.models.orgs import Organisation
 
 
 class Qualification(Base):

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certsvc.models.base import Base, UTCDateTime, utcnow
-from certsvc.models.credentials import Credential
+from certsvc.store.models.base import Base, UTCDateTime, utcnow
+from certsvc.store.models.credentials import Credential
 
 
 class WalletUser(Base):

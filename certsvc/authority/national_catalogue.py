@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certsvc.authority import (
+from certsvc.authority.changes import (
     AuthorityConflict,
     AuthorityError,
     Change,
@@ -23,7 +23,7 @@ from certsvc.authority import (
     require_authority,
     require_text,
 )
-from certsvc.models import Equivalence, NationalQualification, Organisation, OrgKind, Qualification
+from certsvc.store.models import Equivalence, NationalQualification, Organisation, OrgKind, Qualification
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 ISCO_PATTERN = re.compile(r"[0-9]{1,4}")

@@ -1,0 +1,1 @@
+"""The origin authority: accreditation, embassies, national catalogue, equivalences, trust lists, indicators."""
