@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -46,6 +47,19 @@ class ClaimSecrets(NamedTuple):
 
     code: str
     pin: str
+
+
+@dataclass(frozen=True)
+class ClaimSlip:
+    """What a learner needs to claim one credential, as printed on a claim slip (shown once)."""
+
+    holder: str
+    qualification: str
+    public_id: str
+    code: str
+    pin: str
+    #: The learner's language (a catalogue code: ``en``, ``es``, ``fil``, ``my``, ...) for the instructions.
+    language: str
 
 
 def new_claim_code() -> str:
