@@ -504,3 +504,9 @@ def test_pyjwt_requires_the_claims(ed25519_key: SigningKey, claim: str) -> None:
     )
     with pytest.raises(Malformed):
         parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+
+
+def test_a_ttl_beyond_the_year_9999_never_ends(ed25519_key: SigningKey) -> None:
+    token = sign_raw(ed25519_key, {"alg": "EdDSA", "kid": KID_URI, "typ": "statuslist+jwt"}, valid_claims(ttl=10**30))
+    verified = parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+    assert verified.fresh_until() is None

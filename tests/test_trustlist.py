@@ -95,6 +95,18 @@ def test_a_missing_claim_is_a_clear_error(world: World, claim: str) -> None:
         parse_trust_list(resigned(world, lambda c: c.pop(claim)))
 
 
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [("not_before", None), ("not_before", "2026-01-01"), ("state", "lost"), ("jwk", {"kty": "RSA"}), ("uri", "")],
+)
+def test_a_malformed_key_is_a_clear_error(world: World, member: str, value: Any) -> None:
+    def spoil(claims: dict[str, Any]) -> None:
+        claims["organisations"][0]["keys"][0][member] = value
+
+    with pytest.raises(TrustListError):
+        parse_trust_list(resigned(world, spoil))
+
+
 def test_a_country_other_than_the_authoritys_is_refused(world: World) -> None:
     with pytest.raises(TrustListError):
         parse_trust_list(resigned(world, lambda c: c.__setitem__("country", "MM")))
@@ -181,3 +193,57 @@ def test_anchor_json_round_trips(world: World) -> None:
     again = TrustAnchor.from_json(json.loads(json.dumps(anchor.to_json())))
     assert again == anchor
     assert again.authority == world.ph.authority.org_id(BASE)
+
+
+_ODD_VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    10**20,
+    1.5,
+    float("inf"),
+    "",
+    "x",
+    "PH",
+    "2026-01-01",
+    [],
+    {},
+    [1],
+    {"a": 1},
+]
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaves(v, (*path, k))] + [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaves(v, (*path, i))] + [path]
+    return [path]
+
+
+def _set(claims: Any, path: tuple[Any, ...], value: Any) -> None:
+    for step in path[:-1]:
+        claims = claims[step]
+    claims[path[-1]] = value
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_any_spoiled_member_is_refused_or_verifies_without_a_crash(world: World, seed: int) -> None:
+    """Members of a signed trust list replaced by odd values: a clear error, or a list the pipeline copes with."""
+    import random
+
+    from verifier.pipeline import verify
+
+    rng = random.Random(seed)
+    claims = claims_of(world.trust_tokens[0])
+    for _ in range(rng.randint(1, 3)):
+        _set(claims, rng.choice([p for p in _leaves(claims) if p]), rng.choice(_ODD_VALUES))
+    party = world.ph.authority
+    token = sign_compact(json.dumps(claims).encode(), party.key, party.kid_uri(BASE), typ=TYP)
+    try:
+        trust_list = parse_trust_list(token)
+    except CertsvcError:
+        return
+    result = verify(world.qr_text(world.credential()), [trust_list], world.status_lists, ISSUED)
+    json.dumps(result.to_dict())

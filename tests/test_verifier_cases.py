@@ -686,6 +686,7 @@ CASES = [
         Reason.CLAIMS_INVALID,
     ),
     Case("payload_not_json", _non_json_payload, Reason.MALFORMED),
+    Case("payload_with_nan", _resigned_with("nbf", lambda p: float("nan")), Reason.MALFORMED),
     Case("payload_json_array", _array_payload, Reason.MALFORMED),
     # Dates
     Case("not_yet_valid", lambda w: _compacts(w.credential()), Reason.NOT_YET_VALID, now=ISSUED - timedelta(days=1)),
@@ -1048,3 +1049,34 @@ def _checks_of(case: Case) -> list[Any]:
 
 
 _WORLD: dict[str, World] = {}
+
+
+_ODD: list[Any] = [None, True, 0, -1, 10**20, 1.5, "", "x", "PH", "2026-01-01T00:00:00Z", [], {}, ["x"], {"id": 1}]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, (*path, k))] + [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths(v, (*path, i))] + [path]
+    return [path]
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_resigned_payload_with_odd_members_never_crashes(world: World, seed: int) -> None:
+    """Members of the payload replaced by odd values and signed again with the real keys: a verdict, never a crash."""
+    rng = random.Random(seed)
+
+    def spoil(payload: dict[str, Any]) -> None:
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice([p for p in _paths(payload) if p])
+            target: Any = payload
+            for step in parents:
+                target = target[step]
+            target[last] = rng.choice(_ODD)
+
+    unverified = _compacts(_resigned(world, spoil))
+    result = verify(unverified, world.trust_lists, world.status_lists, NOW)
+    json.dumps(result.to_dict())
+    if result.status is Verdict.RECOGNIZED:
+        assert result.reasons == [] and all(c.ok for c in result.checks)

@@ -182,12 +182,17 @@ def _checked_header(unverified_header: bytes, typ: str) -> dict[str, Any]:
 def parse_json_object(unverified: bytes, what: str) -> dict[str, Any]:
     """Decode UTF-8 JSON that must be an object without duplicate member names."""
     try:
-        value = json.loads(unverified.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        value = json.loads(unverified.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Malformed(f"{what} is not valid UTF-8 JSON") from exc
     if not isinstance(value, dict):
         raise Malformed(f"{what} must be a JSON object")
     return value
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259), though Python's json module reads them.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -172,7 +172,12 @@ class VerifiedStatusList:
         return min(ends, default=None)
 
     def _ttl_end(self) -> datetime | None:
-        return None if self.ttl is None else datetime.fromtimestamp(self.issued_at.timestamp() + self.ttl, UTC)
+        if self.ttl is None:
+            return None
+        try:
+            return datetime.fromtimestamp(self.issued_at.timestamp() + self.ttl, UTC)
+        except (OverflowError, ValueError, OSError):  # a ttl past the year 9999 never ends
+            return None
 
 
 def sign_status_list(

@@ -379,10 +379,13 @@ def _key_to_json(key: TrustedKey) -> dict[str, Any]:
 def _key_from_json(data: dict[str, Any]) -> TrustedKey:
     if not isinstance(data.get("uri"), str) or not data["uri"]:
         raise Malformed("a trusted key needs a uri")
+    not_before = _parse_time(data["not_before"])
+    if not_before is None:
+        raise Malformed("a trusted key needs the time it came into use (not_before)")
     return TrustedKey(
         uri=data["uri"],
         public=PublicKey.from_jwk(data["jwk"]),
-        not_before=_parse_time(data["not_before"]),
+        not_before=not_before,
         not_after=_parse_time(data.get("not_after")),
         state=KeyState(data.get("state", "active")),
         compromised_since=_parse_time(data.get("compromised_since")),
