@@ -99,7 +99,8 @@ def _stale(result: VerificationResult, status_list: VerifiedStatusList, claims: 
             f"The status could not be confirmed as of now: the status list is {age} old and was good for {good_for}.",
         )
         return True
-    if status_list.issued_at < claims.issued_at and status_list.was_assigned(_idx(claims)) is False:
+    # Signed no later than the credential (same second included): it cannot know the credential yet.
+    if status_list.issued_at <= claims.issued_at and status_list.was_assigned(_idx(claims)) is False:
         result.failed(
             "status",
             Reason.STATUS_STALE,

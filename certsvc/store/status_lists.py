@@ -95,6 +95,23 @@ def status_list_token(
     return found.token, found.max_age(now)
 
 
+def cached_token(
+    session: Session, slug: str, list_number: int, cache: StatusListCache, now: datetime
+) -> tuple[str, int] | None:
+    """The cached token of ``slug``'s list if its stamp is unchanged: one indexed query, no signing."""
+    trust = select(DocumentVersion.version).where(DocumentVersion.name == TRUST).scalar_subquery()
+    row = session.execute(
+        select(StatusListRecord.id, StatusListRecord.version, StatusListRecord.next_idx, trust)
+        .join(Organisation, Organisation.id == StatusListRecord.org_id)
+        .where(Organisation.slug == slug, StatusListRecord.list_number == list_number)
+    ).first()
+    if row is None:
+        return None
+    list_id, version, next_idx, trust_now = row
+    found = cache.get(list_id, (version, next_idx, trust_now or 0), now)
+    return None if found is None else (found.token, found.max_age(now))
+
+
 def trust_version(session: Session) -> int:
     """How many times anything a trust list holds has changed (0 before the first change)."""
     return session.scalar(select(DocumentVersion.version).where(DocumentVersion.name == TRUST)) or 0

@@ -25,16 +25,13 @@ VERSION_MAX_AGE = 365 * 24 * 3600
 def status_list(slug: str, number: int) -> ResponseReturnValue:
     """Return a signed status list; caches may keep it for its ttl."""
     session = db.get_session()
-    org = organisations.get_organisation(session, slug)
-    token, max_age = status_lists.status_list_token(
-        session,
-        org,
-        number,
-        base_url=_base(),
-        kek=current_app.config["KEY_ENCRYPTION_KEY"],
-        now=_now(),
-        cache=status_list_cache(),
-    )
+    cache, now = status_list_cache(), _now()
+    found = status_lists.cached_token(session, slug, number, cache, now)
+    if found is None:
+        org = organisations.get_organisation(session, slug)
+        kek = current_app.config["KEY_ENCRYPTION_KEY"]
+        found = status_lists.status_list_token(session, org, number, base_url=_base(), kek=kek, now=now, cache=cache)
+    token, max_age = found
     return _document(token, STATUS_LIST_MEDIA_TYPE, max_age)
 
 
