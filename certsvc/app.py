@@ -16,7 +16,7 @@ from certsvc.authority import indicators_views
 from certsvc.authority import views as authority_views
 from certsvc.store import audit_commands, db, db_commands
 from certsvc.wallet import views as wallet_views
-from certsvc.web import error_handlers, health, i18n, logs, metrics, published_keys, published_lists
+from certsvc.web import error_handlers, health, i18n, logs, metrics, public_pages, published_keys, published_lists
 from issuers import api, views_embassy, views_imports, views_provider
 from verifier import web as verifier_web
 
@@ -50,7 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views_imports.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(published_keys.bp)
+    app.register_blueprint(published_keys.well_known)
     app.register_blueprint(published_lists.bp)
+    app.register_blueprint(public_pages.bp)
     app.register_blueprint(authority_views.bp)
     app.register_blueprint(indicators_views.bp)
     verifier_web.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -23,6 +23,30 @@ def main() -> None:
     """Co-signed skill credentials for migrant workers."""
 
 
+def _parse_at(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO time, e.g. 2026-01-01T00:00:00Z") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("--at needs a time zone, e.g. 2026-01-01T00:00:00Z")
+    return moment
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
+    text = value.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:])
+    number = text[:-1] if unit else text
+    if not number.isdigit() or len(number) > 9:
+        raise click.BadParameter(f"{value!r} is not a duration such as 12h, 7d or 3600 (seconds)")
+    return timedelta(seconds=int(number) * (unit or 1))
+
+
 @main.command()
 @click.argument("input_")
 @click.option(
@@ -31,7 +55,7 @@ def main() -> None:
     multiple=True,
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A signed trust list (repeatable).",
+    help="A signed trust list (repeatable; of one country's, the highest seq wins).",
 )
 @click.option(
     "--status-list",
@@ -45,35 +69,57 @@ def main() -> None:
     "anchors",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A JSON file {uri, jwk} of an authority key to trust; without it, trust lists are trusted as given.",
+    help="An authority's anchor.json (one {uri, jwk, authority, country} or a list); "
+    "without it, trust lists are trusted as given.",
 )
-@click.option("--at", "at", default=None, help="Verify as of this ISO time instead of now.")
+@click.option("--at", "at", default=None, callback=_parse_at, help="Verify as of this ISO time instead of now.")
+@click.option(
+    "--max-trust-age",
+    default="7d",
+    show_default=True,
+    callback=_parse_duration,
+    help="Confirm nothing from a trust list older than this (e.g. 12h, 30d).",
+)
+@click.option(
+    "--trust-store",
+    "trust_store",
+    default=None,
+    envvar="CERTSVC_TRUST_STORE",
+    type=click.Path(file_okay=False),
+    help="Folder remembering the newest trust-list version seen per authority "
+    "(default: certsvc/trust-store in your data directory).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify(
     input_: str,
     trust_lists: tuple[str, ...],
     status_lists: tuple[str, ...],
     anchors: tuple[str, ...],
-    at: str | None,
+    at: datetime | None,
+    max_trust_age: timedelta,
+    trust_store: str | None,
     as_json: bool,
 ) -> None:
     """Verify a credential offline. INPUT is QR text, a file holding it, or a PNG/JPEG of the QR.
 
-    Exit status: 0 recognised, 3 authentic but not recognised, 4 invalid, 2 bad usage.
+    Exit status: 0 recognised, 3 authentic but not recognised, 4 invalid, 2 bad usage or unusable
+    documents (including a trust list older than one already seen: rollback).
     """
     from verifier.offline import load_documents, read_input
     from verifier.pipeline import verify as run
+    from verifier.trust_store import TrustStore, default_folder
 
+    now = at or datetime.now(UTC)
     try:
-        now = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else datetime.now(UTC)
-        if now.tzinfo is None:
-            raise click.BadParameter("--at needs a time zone, e.g. 2026-01-01T00:00:00Z")
+        store = TrustStore(Path(trust_store) if trust_store else default_folder())
         unverified = read_input(input_)
-        loaded_trust, loaded_status = load_documents(trust_lists, status_lists, anchors, now)
+        loaded, loaded_status = load_documents(trust_lists, status_lists, anchors, now)
+        store.check_and_record(loaded, datetime.now(UTC))
     except CertsvcError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
-    result = run(unverified, loaded_trust, loaded_status, now)
+    held = [item.trust_list for item in loaded]
+    result = run(unverified, held, loaded_status, now, max_trust_list_age=max_trust_age)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -272,6 +272,35 @@ def test_each_compact_verifies_with_jwcrypto(world, kind):
             token.verify(jwcrypto_jwk.JWK(**other), alg="EdDSA")
 
 
+@KINDS
+def test_each_compact_verifies_with_pyjwt(world, kind):
+    import jwt
+
+    credential = world.credential(kind)
+    keys = (world.ph.provider.key.public.jose_key, world.ph.embassy.key.public.jose_key)
+    for compact, own, other in zip(credential.compacts(), keys, keys[::-1], strict=True):
+        decoded = jwt.PyJWS().decode_complete(compact, own, algorithms=["EdDSA"])
+        assert decoded["payload"] == credential.payload
+        assert list(decoded["header"]) == ["alg", "kid", "typ"]
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.PyJWS().decode_complete(compact, other, algorithms=["EdDSA"])
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "ES256"])
+def test_credentials_are_signed_through_pyjwt_with_our_exact_header(alg):
+    from certsvc.credentials.cosigned import sign_credential
+    from certsvc.credentials.jws import header_bytes
+    from certsvc.credentials.keys import SigningKey
+
+    key = SigningKey.generate(alg)
+    kid = BASE + "/o/klwa#k3"
+    credential = sign_credential(b'{"a":1}', key, kid).with_cosignature(key, kid)
+    assert [s.protected for s in credential.signatures] == [header_bytes(key.alg, kid)] * 2
+    for compact in credential.compacts():
+        assert parse_compact(compact).header == {"alg": alg, "kid": kid, "typ": "JWT"}
+        assert key.public.verify(alg, b64url_decode(compact.rpartition(".")[2]), compact.rpartition(".")[0].encode())
+
+
 def _joserfc_verify(compact: str, jwk: dict[str, str]) -> Any:
     # joserfc warns that RFC 9864 deprecates the name "EdDSA"; our tokens use it, as Open Badges does.
     with warnings.catch_warnings():

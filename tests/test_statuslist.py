@@ -456,3 +456,57 @@ def test_referenced_status_absent(payload: dict[str, Any]) -> None:
 def test_referenced_status_malformed(status: Any) -> None:
     with pytest.raises(Malformed):
         referenced_status({"status": status})
+
+
+# --- PyJWT, the signer and the assigned count ------------------------------------------
+
+
+def test_pyjwt_reads_our_status_list(ed25519_key: SigningKey) -> None:
+    import jwt
+
+    token = sign_status_list(StatusList(16, bits=2), ed25519_key, KID_URI, LIST_URI, NOW, ttl_seconds=600)
+    assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "kid": KID_URI, "typ": "statuslist+jwt"}
+    claims = jwt.decode(token, ed25519_key.public.jose_key, algorithms=["EdDSA"], options={"verify_iat": False})
+    assert claims["sub"] == LIST_URI and claims["status_list"]["bits"] == 2
+
+
+def test_the_verified_list_names_its_signer_and_the_assigned_count(ed25519_key: SigningKey) -> None:
+    token = sign_status_list(StatusList(16), ed25519_key, KID_URI, LIST_URI, NOW, ttl_seconds=600, assigned=5)
+    verified = parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+    assert verified.signer == KID_URI
+    assert verified.assigned == 5
+    assert [verified.was_assigned(i) for i in (0, 4, 5, 15)] == [True, True, False, False]
+    assert verified.fresh_until() == NOW + timedelta(seconds=600)
+
+
+def test_without_the_assigned_claim_nothing_is_said(ed25519_key: SigningKey) -> None:
+    token = sign_status_list(StatusList(16), ed25519_key, KID_URI, LIST_URI, NOW, ttl_seconds=600)
+    verified = parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+    assert verified.assigned is None and verified.was_assigned(3) is None
+
+
+@pytest.mark.parametrize("assigned", [-1, 17, "3", True, 2.5])
+def test_a_bad_assigned_claim_is_refused(ed25519_key: SigningKey, assigned: Any) -> None:
+    token = sign_raw(
+        ed25519_key, {"alg": "EdDSA", "kid": KID_URI, "typ": "statuslist+jwt"}, valid_claims(assigned=assigned)
+    )
+    with pytest.raises(Malformed):
+        parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+    if not isinstance(assigned, str | float | bool):
+        with pytest.raises(StatusListError):
+            sign_status_list(StatusList(16), ed25519_key, KID_URI, LIST_URI, NOW, ttl_seconds=60, assigned=assigned)
+
+
+@pytest.mark.parametrize("claim", ["sub", "iat", "status_list"])
+def test_pyjwt_requires_the_claims(ed25519_key: SigningKey, claim: str) -> None:
+    token = sign_raw(
+        ed25519_key, {"alg": "EdDSA", "kid": KID_URI, "typ": "statuslist+jwt"}, valid_claims(**{claim: None})
+    )
+    with pytest.raises(Malformed):
+        parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+
+
+def test_a_ttl_beyond_the_year_9999_never_ends(ed25519_key: SigningKey) -> None:
+    token = sign_raw(ed25519_key, {"alg": "EdDSA", "kid": KID_URI, "typ": "statuslist+jwt"}, valid_claims(ttl=10**30))
+    verified = parse_status_list_token(token, lookup_for(ed25519_key), NOW)
+    assert verified.fresh_until() is None

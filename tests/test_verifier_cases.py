@@ -14,21 +14,30 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 from conftest import BASE, ISSUED, NOW, VERIFY_URL, World
 
 from certsvc.credentials.b64 import b64url_decode, b64url_encode
 from certsvc.credentials.cosigned import CoSignedCredential, Signature, sign_credential
-from certsvc.credentials.errors import InputTooLarge, QRDecodeError
+from certsvc.credentials.errors import CertsvcError, InputTooLarge, QRDecodeError
 from certsvc.credentials.jws import header_bytes
 from certsvc.credentials.keys import SigningKey
 from certsvc.credentials.openbadge import encode_payload
-from certsvc.credentials.statuslist import VerifiedStatusList
-from certsvc.credentials.trustlist import Accreditation, Organisation, OrgKind, TrustedKey, TrustList
+from certsvc.credentials.statuslist import (
+    Status,
+    StatusList,
+    VerifiedStatusList,
+    parse_status_list_token,
+    sign_status_list,
+)
+from certsvc.credentials.trustlist import Accreditation, KeyState, Organisation, OrgKind, TrustedKey, TrustList
+from certsvc.demo.world import status_uri
 from certsvc.qr.transport import FORMAT_VERSION, MAX_DIGITS, decode_bytes
-from verifier.inputs import MAX_INPUT_CHARS
+from verifier.inputs import MAX_INPUT_CHARS, read_credential
+from verifier.issued import IssuedRecord, RecordLookup
 from verifier.pipeline import verify
-from verifier.reasons import Reason
+from verifier.reasons import INVALIDATING, Reason
 from verifier.result import Verdict
 
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -379,6 +388,84 @@ def _without_ph(w: World) -> list[TrustList]:
     return [t for t in w.trust_lists if t.country != "PH"]
 
 
+def _with_embassy(w: World, change: Callable[[Organisation], Organisation]) -> list[TrustList]:
+    trust_list = _ph(w)
+    organisations = tuple(change(o) if o.kind is OrgKind.EMBASSY else o for o in trust_list.organisations)
+    return [dataclasses.replace(trust_list, organisations=organisations), *w.trust_lists[1:]]
+
+
+def _embassy_key(**changes: Any) -> Callable[[World], list[TrustList]]:
+    def trust(w: World) -> list[TrustList]:
+        return _with_embassy(
+            w, lambda o: dataclasses.replace(o, keys=tuple(dataclasses.replace(k, **changes) for k in o.keys))
+        )
+
+    return trust
+
+
+def _embassy_host(country: str | None) -> Callable[[World], list[TrustList]]:
+    return lambda w: _with_embassy(w, lambda o: dataclasses.replace(o, host_country=country))
+
+
+def _newer_ph_list_with_compromised_provider_key(w: World) -> list[TrustList]:
+    """Given first, the old PH list (seq 1); later, seq 2, where the provider's key was compromised."""
+    (newer, *_rest) = _provider_key(compromised_since=ISSUED - timedelta(days=1))(w)
+    return [_ph(w), dataclasses.replace(newer, sequence=2), *w.trust_lists[1:]]
+
+
+def _ph_status_list(
+    w: World,
+    key: SigningKey | None = None,
+    kid: str | None = None,
+    issued_at: datetime = NOW,
+    ttl: int = 3600,
+    assigned: int | None = None,
+    statuses: Mapping[int, int] | None = None,
+) -> dict[str, VerifiedStatusList]:
+    """The PH provider's list at its usual URI, signed by ``key`` (the provider's by default)."""
+    key = key or w.ph.provider.key
+    kid = kid or _provider_kid(w)
+    status_list = StatusList(1024, bits=2)
+    for idx, value in (statuses or {}).items():
+        status_list.set(idx, value)
+    uri = status_uri(w.ph, BASE)
+    token = sign_status_list(status_list, key, kid, uri, issued_at, ttl_seconds=ttl, assigned=assigned)
+    verified = parse_status_list_token(token, {kid: key.public}.get, min(issued_at, NOW))
+    return {**w.status_lists, uri: verified}
+
+
+def _status_signed_by_other_provider(w: World) -> dict[str, VerifiedStatusList]:
+    other = w.corridors[1].provider
+    return _ph_status_list(w, other.key, other.kid_uri(BASE))
+
+
+def _record_of(unverified: str, **changes: Any) -> IssuedRecord:
+    """The service's record of exactly this credential, as it would read after ``changes``."""
+    credential = read_credential(unverified)
+    cosignature = credential.signatures[1] if len(credential.signatures) > 1 else None
+    return dataclasses.replace(IssuedRecord(credential.payload, Status.VALID, cosignature), **changes)
+
+
+def _records(**changes: Any) -> Callable[[World, str], RecordLookup]:
+    def lookup(w: World, unverified: str) -> RecordLookup:
+        record = _record_of(unverified, **changes)
+        credential_id = json.loads(record.payload)["id"]
+        return {credential_id: record}.get
+
+    return lookup
+
+
+def _no_records(w: World, unverified: str) -> RecordLookup:
+    return lambda credential_id: None
+
+
+def _record_of_other_payload(w: World, unverified: str) -> RecordLookup:
+    """The service knows the id, but with other payload bytes (a forgery reusing a real id)."""
+    credential_id = json.loads(read_credential(unverified).payload)["id"]
+    genuine = _record_of(_compacts(w.credential()))
+    return {credential_id: genuine}.get
+
+
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -391,6 +478,9 @@ class Case:
     trust: Callable[[World], Sequence[TrustList]] | None = None
     status: Callable[[World], Mapping[str, VerifiedStatusList]] | None = None
     now: datetime = NOW
+    #: Online cases: what the issuing service's records say of the input.
+    records: Callable[[World, str], RecordLookup] | None = None
+    max_trust_list_age: timedelta | None = None
 
 
 def _issued_day(days: int) -> date:
@@ -435,46 +525,71 @@ CASES = [
     Case("signature_bit_flip_in_qr", _qr_flipped_signature, Reason.BAD_SIGNATURE),
     Case("signature_truncated", _truncated_signature, Reason.BAD_SIGNATURE),
     Case("signature_non_canonical_base64url", _non_canonical_base64url, Reason.MALFORMED),
-    Case("cosignature_bit_flip", _flip_signature(1), Reason.COSIGNATURE_BAD, Verdict.AUTHENTIC),
-    # Co-signatures that do not count
+    Case("cosignature_bit_flip", _flip_signature(1), Reason.COSIGNATURE_BAD),
+    # Co-signatures that are there but do not count: never "awaiting co-signature"
     Case("cosignature_of_other_payload", _cosignature_of_other_payload, Reason.PAYLOAD_MISMATCH),
-    Case(
-        "cosignature_of_other_payload_in_file",
-        _cosignature_of_other_payload_in_file,
-        Reason.COSIGNATURE_BAD,
-        Verdict.AUTHENTIC,
-    ),
+    Case("cosignature_of_other_payload_in_file", _cosignature_of_other_payload_in_file, Reason.COSIGNATURE_BAD),
     Case(
         "cosigner_unknown_key",
         _cosigned_by(lambda w: SigningKey.generate(), lambda w: w.ph.embassy.org_id(BASE) + "#k2"),
         Reason.COSIGNER_UNKNOWN_KEY,
-        Verdict.AUTHENTIC,
     ),
     Case(
         "cosigner_is_the_provider",
         _cosigned_by(lambda w: w.ph.provider.key, _provider_kid),
         Reason.COSIGNER_NOT_EMBASSY,
-        Verdict.AUTHENTIC,
+    ),
+    Case(
+        "cosigner_is_the_authority",
+        _cosigned_by(lambda w: w.ph.authority.key, lambda w: w.ph.authority.kid_uri(BASE)),
+        Reason.COSIGNER_NOT_EMBASSY,
     ),
     Case(
         "cosigner_embassy_of_other_country",
         _cosigned_by(lambda w: w.corridors[1].embassy.key, lambda w: w.corridors[1].embassy.kid_uri(BASE)),
         Reason.COSIGNER_UNKNOWN_KEY,
-        Verdict.AUTHENTIC,
     ),
     Case(
         "cosigner_embassy_of_other_country_listed",
         _cosigned_by(lambda w: w.corridors[1].embassy.key, lambda w: w.corridors[1].embassy.kid_uri(BASE)),
-        Reason.COSIGNER_NOT_EMBASSY,
-        Verdict.AUTHENTIC,
+        Reason.COSIGNER_NOT_EMBASSY_OF_HOLDER_COUNTRY,
         trust=_ph_lists_mm_embassy,
+    ),
+    Case(
+        "cosigner_embassy_sits_elsewhere",
+        lambda w: _compacts(w.credential()),
+        Reason.COSIGNER_NOT_IN_PROVIDER_COUNTRY,
+        trust=_embassy_host("SG"),
+    ),
+    Case(
+        "cosigner_embassy_without_host_country",
+        lambda w: _compacts(w.credential()),
+        Reason.COSIGNER_NOT_IN_PROVIDER_COUNTRY,
+        trust=_embassy_host(None),
     ),
     Case(
         "cosigner_key_compromised",
         lambda w: _compacts(w.credential()),
         Reason.COSIGNER_KEY_COMPROMISED,
-        Verdict.AUTHENTIC,
         trust=_embassy_key_compromised,
+    ),
+    Case(
+        "cosigner_key_compromised_without_date",
+        lambda w: _compacts(w.credential()),
+        Reason.COSIGNER_KEY_COMPROMISED,
+        trust=_embassy_key(state=KeyState.COMPROMISED),
+    ),
+    Case(
+        "cosigner_key_retired_before_issue",
+        lambda w: _compacts(w.credential()),
+        Reason.COSIGNER_KEY_NOT_VALID_AT_ISSUE,
+        trust=_embassy_key(state=KeyState.RETIRED, not_after=ISSUED - timedelta(days=1)),
+    ),
+    Case(
+        "cosigner_key_not_yet_valid",
+        lambda w: _compacts(w.credential()),
+        Reason.COSIGNER_KEY_NOT_VALID_AT_ISSUE,
+        trust=_embassy_key(not_before=NOW + timedelta(days=1)),
     ),
     Case("signatures_swapped", _swapped_signatures, Reason.ISSUER_UNKNOWN_KEY),
     # The provider and its key
@@ -528,7 +643,50 @@ CASES = [
         Reason.CLAIMS_INVALID,
     ),
     Case("claims_not_open_badge", _resigned_with("type", lambda p: ["VerifiableCredential"]), Reason.CLAIMS_INVALID),
+    Case(
+        "claims_type_is_a_string",
+        _resigned_with("type", lambda p: "VerifiableCredential OpenBadgeCredential"),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case(
+        "claims_type_holds_a_non_string",
+        _resigned_with("type", lambda p: ["VerifiableCredential", "OpenBadgeCredential", 7]),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case(
+        "claims_context_of_vc_1",
+        _resigned_with("@context", lambda p: ["https://www.w3.org/2018/credentials/v1", p["@context"][1]]),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case(
+        "claims_context_without_open_badges",
+        _resigned_with("@context", lambda p: p["@context"][:1]),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case("claims_nbf_as_string", _resigned_with("nbf", lambda p: str(p["nbf"])), Reason.CLAIMS_INVALID),
+    Case("claims_nbf_as_true", _resigned_with("nbf", lambda p: True), Reason.CLAIMS_INVALID),
+    Case(
+        "claims_valid_from_not_rfc3339",
+        _resigned_with("validFrom", lambda p: p["validFrom"].replace("T", " ")),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case(
+        "claims_exp_without_valid_until",
+        lambda w: _compacts(_resigned(w, lambda p: p.pop("validUntil"))),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case(
+        "claims_nationality_lower_case",
+        lambda w: _compacts(_resigned(w, lambda p: p["credentialSubject"].__setitem__("nationality", "ph"))),
+        Reason.CLAIMS_INVALID,
+    ),
+    Case(
+        "claims_subject_not_achievement_subject",
+        lambda w: _compacts(_resigned(w, lambda p: p["credentialSubject"].__setitem__("type", ["Profile"]))),
+        Reason.CLAIMS_INVALID,
+    ),
     Case("payload_not_json", _non_json_payload, Reason.MALFORMED),
+    Case("payload_with_nan", _resigned_with("nbf", lambda p: float("nan")), Reason.MALFORMED),
     Case("payload_json_array", _array_payload, Reason.MALFORMED),
     # Dates
     Case("not_yet_valid", lambda w: _compacts(w.credential()), Reason.NOT_YET_VALID, now=ISSUED - timedelta(days=1)),
@@ -550,6 +708,95 @@ CASES = [
     Case("status_list_missing", lambda w: w.qr_text(w.credential()), Reason.STATUS_UNKNOWN, status=lambda w: {}),
     Case("status_index_outside_list", lambda w: _compacts(w.credential(idx=5000)), Reason.STATUS_UNKNOWN),
     Case("status_claim_not_an_object", _resigned_with("status", lambda p: "valid"), Reason.STATUS_UNKNOWN),
+    Case(
+        "status_list_signed_by_another_provider",
+        lambda w: _compacts(w.credential()),
+        Reason.STATUS_LIST_UNTRUSTED,
+        status=_status_signed_by_other_provider,
+    ),
+    Case(
+        "status_list_signed_after_the_provider_key_was_compromised",
+        lambda w: _compacts(w.credential()),
+        Reason.STATUS_LIST_UNTRUSTED,
+        trust=_provider_key(compromised_since=NOW - timedelta(days=1)),
+    ),
+    Case(
+        "status_list_past_its_ttl",
+        lambda w: _compacts(w.credential()),
+        Reason.STATUS_STALE,
+        now=NOW + timedelta(hours=2),
+    ),
+    Case(
+        "status_revoked_in_a_stale_list",
+        lambda w: _compacts(w.credential(idx=4)),
+        Reason.REVOKED,
+        now=NOW + timedelta(hours=2),
+    ),
+    Case(
+        "status_index_never_assigned",
+        lambda w: _compacts(w.credential(idx=10)),
+        Reason.STATUS_UNASSIGNED,
+        status=lambda w: _ph_status_list(w, assigned=10),
+    ),
+    Case(
+        "status_list_older_than_the_credential",
+        lambda w: _compacts(w.credential(idx=10)),
+        Reason.STATUS_STALE,
+        status=lambda w: _ph_status_list(w, issued_at=ISSUED - timedelta(hours=1), ttl=10**9, assigned=3),
+    ),
+    # Trust lists: the highest seq wins, and an old one confirms nothing
+    Case(
+        "trust_list_highest_seq_wins",
+        lambda w: _compacts(w.credential()),
+        Reason.KEY_COMPROMISED,
+        trust=_newer_ph_list_with_compromised_provider_key,
+    ),
+    Case(
+        "trust_list_older_than_allowed",
+        lambda w: w.qr_text(w.credential()),
+        Reason.TRUST_LIST_STALE,
+        max_trust_list_age=timedelta(days=30),
+    ),
+    # Online: what the issuing service knows
+    Case("online_never_issued", lambda w: w.qr_text(w.credential()), Reason.CREDENTIAL_UNKNOWN, records=_no_records),
+    Case(
+        "online_known_id_other_payload",
+        lambda w: w.qr_text(w.credential()),
+        Reason.CREDENTIAL_UNKNOWN,
+        records=_record_of_other_payload,
+    ),
+    Case(
+        "online_revoked_at_once",
+        lambda w: w.qr_text(w.credential()),
+        Reason.REVOKED,
+        records=_records(status=Status.INVALID),
+    ),
+    Case(
+        "online_suspended_at_once",
+        lambda w: w.qr_text(w.credential()),
+        Reason.SUSPENDED,
+        records=_records(status=Status.SUSPENDED),
+    ),
+    Case(
+        "online_withdrawn_at_once",
+        lambda w: w.qr_text(w.credential()),
+        Reason.COSIGNATURE_WITHDRAWN,
+        Verdict.AUTHENTIC,
+        records=_records(status=Status.COSIGNATURE_WITHDRAWN),
+    ),
+    Case(
+        "online_embassy_declined",
+        lambda w: w.qr_text(w.credential(cosign=False)),
+        Reason.COSIGNATURE_DECLINED,
+        Verdict.AUTHENTIC,
+        records=_records(declined=True),
+    ),
+    Case(
+        "online_cosignature_not_recorded",
+        lambda w: w.qr_text(w.credential()),
+        Reason.COSIGNATURE_NOT_RECORDED,
+        records=_records(cosignature=None),
+    ),
     # Recognition
     Case(
         "cosignature_missing",
@@ -598,17 +845,70 @@ def test_table_is_large_and_ids_unique() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+def test_every_reason_code_is_in_the_table() -> None:
+    covered = {c.reason for c in CASES}
+    assert set(Reason) - covered == set()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case(world: World, case: Case) -> None:
     unverified = case.build(world)
     trust = case.trust(world) if case.trust else world.trust_lists
     status = case.status(world) if case.status else world.status_lists
-    result = verify(unverified, trust, status, case.now)
+    records = case.records(world, unverified) if case.records else None
+    result = verify(unverified, trust, status, case.now, records=records, max_trust_list_age=case.max_trust_list_age)
     assert case.reason in result.reasons, result.to_dict()
     assert result.status is case.verdict, result.to_dict()
+    assert (case.verdict is Verdict.INVALID) == (case.reason in INVALIDATING)
     if case.verdict is not Verdict.RECOGNIZED:
         assert result.recognition is None
     json.dumps(result.to_dict())  # always JSON-ready
+    cross_check_signatures_with_pyjwt(unverified, trust, result.to_dict())
+
+
+#: Failed checks that come after the signature itself was found valid.
+SIGNATURE_HELD = {
+    Reason.ISSUER_MISMATCH,
+    Reason.COSIGNER_NOT_EMBASSY,
+    Reason.COSIGNER_NOT_EMBASSY_OF_HOLDER_COUNTRY,
+    Reason.COSIGNER_NOT_IN_PROVIDER_COUNTRY,
+    Reason.COSIGNER_KEY_COMPROMISED,
+    Reason.COSIGNER_KEY_NOT_VALID_AT_ISSUE,
+    Reason.COSIGNATURE_NOT_RECORDED,
+    Reason.COSIGNATURE_WITHDRAWN,
+}
+
+
+def cross_check_signatures_with_pyjwt(unverified: str, trust: Sequence[TrustList], result: dict[str, Any]) -> None:
+    """PyJWT, given the key the header's kid names in the trust lists, agrees with every signature verdict."""
+    checks = {c["name"]: c for c in result["checks"]}
+    try:
+        credential = read_credential(unverified)
+    except CertsvcError:
+        return
+    for index, name in ((0, "provider_signature"), (1, "cosignature")):
+        check = checks.get(name)
+        if index >= len(credential.signatures) or check is None:
+            continue
+        verdict = _pyjwt_verdict(credential.compact(index), trust)
+        if check["ok"] or check["reason"] in SIGNATURE_HELD:
+            assert verdict is True, (name, check)
+        if check["reason"] in (Reason.BAD_SIGNATURE, Reason.COSIGNATURE_BAD):
+            assert verdict is not True, (name, check)
+
+
+def _pyjwt_verdict(compact: str, trust: Sequence[TrustList]) -> bool | None:
+    """Whether PyJWT verifies ``compact`` under the key its kid names (None: no such key or alg)."""
+    header = jwt.get_unverified_header(compact)
+    found = next((t.key(header.get("kid", "")) for t in trust if t.key(header.get("kid", ""))), None)
+    if found is None or header.get("alg") not in ("EdDSA", "ES256"):
+        return None
+    key = found[1].public
+    try:
+        jwt.PyJWS().decode_complete(compact, key.jose_key, algorithms=sorted(key.algs & {"EdDSA", "ES256"}))
+    except (jwt.InvalidSignatureError, jwt.InvalidKeyError, jwt.InvalidAlgorithmError):
+        return False
+    return True
 
 
 # --- valid baselines and input forms --------------------------------------------------------
@@ -725,3 +1025,58 @@ def test_random_qr_data_gives_a_qr_reason(world: World, seed: int) -> None:
         result = verify(unverified, world.trust_lists, world.status_lists, NOW)
         assert result.status is Verdict.INVALID
         assert set(result.reasons) <= QR_REASONS and result.reasons, result.to_dict()
+
+
+def test_every_reason_and_check_has_words_for_the_page() -> None:
+    from verifier import web_messages
+
+    assert set(Reason) - set(web_messages.FAILED) == set()
+    names = {c.name for case in CASES for c in _checks_of(case)}
+    assert names - set(web_messages.CHECK_LABELS) == set()
+
+
+def _checks_of(case: Case) -> list[Any]:
+    from conftest import build_world
+
+    world = _WORLD.setdefault("w", build_world({4: Status.INVALID}))
+    unverified = case.build(world)
+    records = case.records(world, unverified) if case.records else None
+    trust = case.trust(world) if case.trust else world.trust_lists
+    status = case.status(world) if case.status else world.status_lists
+    return verify(
+        unverified, trust, status, case.now, records=records, max_trust_list_age=case.max_trust_list_age
+    ).checks
+
+
+_WORLD: dict[str, World] = {}
+
+
+_ODD: list[Any] = [None, True, 0, -1, 10**20, 1.5, "", "x", "PH", "2026-01-01T00:00:00Z", [], {}, ["x"], {"id": 1}]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, (*path, k))] + [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths(v, (*path, i))] + [path]
+    return [path]
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_resigned_payload_with_odd_members_never_crashes(world: World, seed: int) -> None:
+    """Members of the payload replaced by odd values and signed again with the real keys: a verdict, never a crash."""
+    rng = random.Random(seed)
+
+    def spoil(payload: dict[str, Any]) -> None:
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice([p for p in _paths(payload) if p])
+            target: Any = payload
+            for step in parents:
+                target = target[step]
+            target[last] = rng.choice(_ODD)
+
+    unverified = _compacts(_resigned(world, spoil))
+    result = verify(unverified, world.trust_lists, world.status_lists, NOW)
+    json.dumps(result.to_dict())
+    if result.status is Verdict.RECOGNIZED:
+        assert result.reasons == [] and all(c.ok for c in result.checks)

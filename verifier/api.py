@@ -15,7 +15,7 @@ from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import id_number_matches
 from certsvc.qr.image import decode_image
 from certsvc.web import metrics, openapi
-from verifier import api_docs, counting, documents, limits, web_messages
+from verifier import api_docs, counting, documents, limits, records, web_messages
 from verifier.inputs import read_credential
 from verifier.pipeline import verify
 from verifier.result import VerificationResult
@@ -85,9 +85,10 @@ def id_check() -> ResponseReturnValue:
 
 
 def verify_and_count(unverified_texts: list[str], now: datetime) -> list[VerificationResult]:
-    """Verify each input against the cached documents and count each verification anonymously."""
+    """Verify each input against the cached documents and the service's records; count each anonymously."""
     docs = documents.current()
-    results = [verify(text, docs.trust_lists, docs.status_lists, now) for text in unverified_texts]
+    with records.open_records() as lookup:
+        results = [verify(text, docs.trust_lists, docs.status_lists, now, records=lookup) for text in unverified_texts]
     counting.count(results, now)
     for result in results:
         metrics.record_verification(result)
@@ -97,7 +98,8 @@ def verify_and_count(unverified_texts: list[str], now: datetime) -> list[Verific
 def check_id_number(unverified_text: str, typed_number: str, now: datetime) -> tuple[VerificationResult, bool]:
     """Verify the credential (uncounted) and compare the typed number; only an authentic payload can match."""
     docs = documents.current()
-    result = verify(unverified_text, docs.trust_lists, docs.status_lists, now)
+    with records.open_records() as lookup:
+        result = verify(unverified_text, docs.trust_lists, docs.status_lists, now, records=lookup)
     if not any(c.name == "provider_signature" and c.ok for c in result.checks):
         return result, False
     payload = json.loads(read_credential(unverified_text).payload)
@@ -131,7 +133,10 @@ def _single_input() -> tuple[str, bool]:
 
 
 def _json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError as exc:  # json gives up on deep nesting with RecursionError, not ValueError
+        raise BadVerifyRequest("the JSON body is nested too deeply", reason="json_too_deep") from exc
     if not isinstance(data, dict):
         raise BadVerifyRequest("send a JSON object with Content-Type: application/json")
     return data

@@ -4,7 +4,11 @@ The service builds them from its own database with ``certsvc.authority.publishin
 ``certsvc.store.status_lists`` (the same signed documents it serves under ``/o/<slug>/``),
 verifies them as any outside verifier would (the trust lists against the authorities'
 anchor keys, each status list against its provider's key in a trust list), and keeps the
-parsed result until the shortest ``ttl`` among them has passed. A verification then costs no database work at all.
+parsed result until the shortest ``ttl`` among them has passed, or, sooner, until the trust
+version (``certsvc.store.models.documents``) changes: it is read at most every
+``VERIFY_DOCUMENTS_POLL_SECONDS`` (0.5 s), so a key compromised or an accreditation
+withdrawn through any node counts on every node within a second. The status of each
+credential is read live from its record (``verifier/records.py``), not from these lists.
 """
 
 from __future__ import annotations
@@ -25,10 +29,17 @@ from certsvc.authority import publishing
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.keys import PublicKey
 from certsvc.credentials.statuslist import VerifiedStatusList, parse_status_list_token
-from certsvc.credentials.trustlist import TrustList, parse_trust_list
+from certsvc.credentials.trustlist import TrustAnchor, TrustList, parse_trust_list
 from certsvc.store import db
 from certsvc.store.models import Organisation, OrgKind
-from certsvc.store.status_lists import STATUS_TTL, status_list_numbers, status_list_token
+from certsvc.store.status_lists import (
+    CACHE_EXTENSION,
+    STATUS_TTL,
+    StatusListCache,
+    status_list_numbers,
+    status_list_token,
+    trust_version,
+)
 
 log = logging.getLogger(__name__)
 #: After a failed reload, the documents in hand are used this long before trying again.
@@ -40,7 +51,7 @@ class PublishedDocuments:
     """The signed documents as published: tokens with the anchors that check the trust lists."""
 
     trust_lists: list[str] = field(default_factory=list)
-    anchors: dict[str, PublicKey] = field(default_factory=dict)
+    anchors: dict[str, PublicKey | TrustAnchor] = field(default_factory=dict)
     status_lists: list[str] = field(default_factory=list)
 
 
@@ -53,7 +64,9 @@ class VerificationDocuments:
     ttl: float
 
 
-def load_published(session: Session, *, base_url: str, kek: str, now: datetime) -> PublishedDocuments:
+def load_published(
+    session: Session, *, base_url: str, kek: str, now: datetime, cache: StatusListCache | None = None
+) -> PublishedDocuments:
     """Sign (or reuse) every authority's trust list and every status list, as /o/<slug>/ serves them."""
     documents = PublishedDocuments()
     authorities = session.scalars(
@@ -62,9 +75,9 @@ def load_published(session: Session, *, base_url: str, kek: str, now: datetime) 
     for authority in authorities:
         version = publishing.publish_trust_list(session, authority, base_url=base_url, kek=kek, now=now)
         documents.trust_lists.append(version.token)
-        documents.anchors.update(publishing.authority_anchor(session, authority, base_url))
+        documents.anchors.update({a.uri: a for a in publishing.authority_anchors(session, authority, base_url)})
     for org, number in status_list_numbers(session):
-        token, _ttl = status_list_token(session, org, number, base_url=base_url, kek=kek, now=now)
+        token, _max_age = status_list_token(session, org, number, base_url=base_url, kek=kek, now=now, cache=cache)
         documents.status_lists.append(token)
     return documents
 
@@ -108,24 +121,44 @@ class DocumentCache:
         max_age: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        version: Callable[[], int] | None = None,
+        poll_seconds: float = 0.5,
     ) -> None:
         self._load = load
         self._max_age = max_age
         self._clock = clock
         self._now = now
+        self._version = version
+        self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._current: VerificationDocuments | None = None
         self._expires = 0.0
+        self._loaded_version: int | None = None
+        self._next_poll = 0.0
 
     def get(self) -> VerificationDocuments:
-        """Return the current documents, reloading them first when they are due."""
+        """Return the current documents, reloading them first when they are due or the trust version moved."""
+        changed = self._version_changed()
         with self._lock:
-            if self._current is None or self._clock() >= self._expires:
+            if changed or self._current is None or self._clock() >= self._expires:
                 self._reload()
             assert self._current is not None
             return self._current
 
+    def _version_changed(self) -> bool:
+        if self._version is None or self._clock() < self._next_poll:
+            return False
+        # One request per poll interval reads the version; the others use the documents in hand.
+        self._next_poll = self._clock() + self._poll_seconds
+        try:
+            version = self._version()
+        except SQLAlchemyError:
+            log.warning("could not read the trust version; keeping the documents in hand")
+            return False
+        return self._loaded_version is not None and version != self._loaded_version
+
     def _reload(self) -> None:
+        version = self._read_version()
         try:
             published = self._load()
         except (SQLAlchemyError, CertsvcError):
@@ -137,6 +170,16 @@ class DocumentCache:
             return
         self._current = verify_documents(published, self._now())
         self._expires = self._clock() + self._lifetime(self._current)
+        self._loaded_version = version
+
+    def _read_version(self) -> int | None:
+        # Read before loading: documents loaded after it reflect at least this version.
+        if self._version is None:
+            return None
+        try:
+            return self._version()
+        except SQLAlchemyError:
+            return None
 
     def invalidate(self) -> None:
         """Drop the cached documents: the next ``get`` reloads them."""
@@ -157,9 +200,11 @@ EXTENSION = "certsvc.verifier_documents"
 def init_app(app: Flask) -> None:
     """Give the app its document cache; VERIFY_DOCUMENTS_MAX_AGE caps the ttl (0: reload every time)."""
     app.config.setdefault("VERIFY_DOCUMENTS_MAX_AGE", None)
+    app.config.setdefault("VERIFY_DOCUMENTS_POLL_SECONDS", 0.5)
     factory = db.session_factory(app)
     base_url = str(app.config["BASE_URL"]).rstrip("/")
     kek = app.config["KEY_ENCRYPTION_KEY"]
+    status_cache: StatusListCache = app.extensions.setdefault(CACHE_EXTENSION, StatusListCache())
 
     def load() -> PublishedDocuments:
         attempts = 3
@@ -167,7 +212,9 @@ def init_app(app: Flask) -> None:
             attempts -= 1
             with factory() as session:
                 try:
-                    published = load_published(session, base_url=base_url, kek=kek, now=datetime.now(UTC))
+                    published = load_published(
+                        session, base_url=base_url, kek=kek, now=datetime.now(UTC), cache=status_cache
+                    )
                     session.commit()  # a trust list whose contents changed was signed anew: keep it
                     return published
                 except IntegrityError:
@@ -176,8 +223,17 @@ def init_app(app: Flask) -> None:
                     if not attempts:
                         raise
 
+    def version() -> int:
+        with factory() as session:
+            return trust_version(session)
+
     max_age = app.config["VERIFY_DOCUMENTS_MAX_AGE"]
-    app.extensions[EXTENSION] = DocumentCache(load, max_age=None if max_age is None else float(max_age))
+    app.extensions[EXTENSION] = DocumentCache(
+        load,
+        max_age=None if max_age is None else float(max_age),
+        version=version,
+        poll_seconds=float(app.config["VERIFY_DOCUMENTS_POLL_SECONDS"]),
+    )
 
 
 def cache() -> DocumentCache:

@@ -8,9 +8,11 @@ filtered by corridor and year. Every chart downloads as CSV.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from certsvc.accounts import organisations
@@ -26,6 +28,38 @@ from certsvc.web.i18n import gettext as _
 bp = Blueprint("indicators", __name__)
 PUBLIC_MAX_AGE = 300
 FIRST_YEAR = 2000
+#: The public figures are computed at most once a minute per filter and process (they are aggregates).
+PUBLIC_FIGURES_SECONDS = 60.0
+PUBLIC_FIGURES_ENTRIES = 512
+
+
+class _PublicBoards:
+    """Public dashboards by filter, kept for a minute: a burst of requests costs one computation."""
+
+    def __init__(self) -> None:
+        self._boards: dict[tuple[object, ...], tuple[float, Dashboard, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, filters: indicators.Filters) -> tuple[Dashboard, list[str]]:
+        key = (filters.nationality, filters.start, filters.end, filters.provider_country)
+        now = time.monotonic()
+        with self._lock:
+            found = self._boards.get(key)
+            if found is not None and found[0] > now:
+                return found[1], found[2]
+        figures = indicators.figures(db.get_session(), filters)
+        board, corridors = build(figures, public=True), list(figures.corridors)
+        with self._lock:
+            if len(self._boards) >= PUBLIC_FIGURES_ENTRIES:
+                self._boards = {k: v for k, v in self._boards.items() if v[0] > now}
+            if len(self._boards) < PUBLIC_FIGURES_ENTRIES:
+                self._boards[key] = (now + PUBLIC_FIGURES_SECONDS, board, corridors)
+        return board, corridors
+
+
+def _public_boards() -> _PublicBoards:
+    boards: _PublicBoards = current_app.extensions.setdefault("certsvc.public_indicators", _PublicBoards())
+    return boards
 
 
 class BadFilter(CertsvcError):
@@ -72,8 +106,7 @@ def public_dashboard(slug: str) -> ResponseReturnValue:
     """The public version: aggregates only, small counts suppressed."""
     authority = _authority(slug)
     filters, year = _public_filters(authority)
-    figures = indicators.figures(db.get_session(), filters)
-    board = build(figures, public=True)
+    board, corridors = _public_boards().get(filters)
     page = render_template(
         "indicators/public.html",
         authority=authority,
@@ -82,7 +115,7 @@ def public_dashboard(slug: str) -> ResponseReturnValue:
         filters=filters,
         year=year,
         years=list(range(date.today().year, FIRST_YEAR - 1, -1))[:10],
-        corridors=figures.corridors,
+        corridors=corridors,
         query=_query(),
     )
     response = Response(page)
@@ -97,7 +130,7 @@ def public_csv(slug: str, key: str) -> ResponseReturnValue:
     """One chart of the public version as CSV."""
     authority = _authority(slug)
     filters, _year = _public_filters(authority)
-    board = build(indicators.figures(db.get_session(), filters), public=True)
+    board, _corridors = _public_boards().get(filters)
     return _csv(board, key, f"{slug}-{key}.csv", cache=f"public, max-age={PUBLIC_MAX_AGE}")
 
 

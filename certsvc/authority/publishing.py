@@ -15,7 +15,7 @@ from certsvc.credentials.keys import PublicKey
 from certsvc.credentials.trustlist import Accreditation as TrustedAccreditation
 from certsvc.credentials.trustlist import Equivalence as TrustedEquivalence
 from certsvc.credentials.trustlist import Organisation as TrustedOrganisation
-from certsvc.credentials.trustlist import TrustedKey, TrustList, sign_trust_list
+from certsvc.credentials.trustlist import TrustAnchor, TrustedKey, TrustList, sign_trust_list
 from certsvc.store import audit
 from certsvc.store.models import (
     Accreditation,
@@ -126,6 +126,12 @@ def trust_list_versions(session: Session, authority: Organisation) -> list[Trust
 def authority_anchor(session: Session, authority: Organisation, base_url: str) -> dict[str, PublicKey]:
     """The authority's keys by URI: what a verifier that trusts this service pins."""
     return {k.uri: k.public for k in _keys(session, authority, base_url)}
+
+
+def authority_anchors(session: Session, authority: Organisation, base_url: str) -> list[TrustAnchor]:
+    """The authority's keys as anchors: each vouches for this authority and its country only."""
+    org_id = identifiers.org_uri(base_url, authority.slug)
+    return [TrustAnchor(k.uri, k.public, org_id, authority.country) for k in _keys(session, authority, base_url)]
 
 
 def _trusted(

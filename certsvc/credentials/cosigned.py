@@ -8,7 +8,7 @@ from functools import cached_property
 
 from certsvc.credentials.b64 import b64url_decode, b64url_encode
 from certsvc.credentials.errors import InputTooLarge, Malformed
-from certsvc.credentials.jws import MAX_TOKEN_CHARS, CompactJWS, header_bytes, parse_compact, parse_json_object
+from certsvc.credentials.jws import MAX_TOKEN_CHARS, CompactJWS, parse_compact, parse_json_object, sign_compact
 from certsvc.credentials.keys import SigningKey
 
 MAX_SIGNATURES = 2
@@ -72,9 +72,9 @@ def sign_credential(payload: bytes, key: SigningKey, kid_uri: str) -> CoSignedCr
 
 
 def _sign(payload: bytes, key: SigningKey, kid_uri: str) -> Signature:
-    protected = header_bytes(key.alg, kid_uri)
-    signing_input = f"{b64url_encode(protected)}.{b64url_encode(payload)}".encode("ascii")
-    return Signature(protected, key.sign(signing_input))
+    # PyJWT signs; the credential keeps the raw header and signature bytes (the QR carries bytes).
+    header_b64, _, signature_b64 = sign_compact(payload, key, kid_uri).split(".")
+    return Signature(b64url_decode(header_b64), b64url_decode(signature_b64))
 
 
 def parse_credential_text(unverified_text: str) -> tuple[CoSignedCredential, list[CompactJWS]]:

@@ -1,15 +1,31 @@
-"""Compact JWS (RFC 7515) with a fixed header shape: ``alg``, ``kid`` and ``typ`` only."""
+"""Compact JWS (RFC 7515) with a fixed header shape: ``alg``, ``kid`` and ``typ`` only.
+
+Every token is signed by PyJWT, and signed documents (trust lists, status lists) are read
+with PyJWT's ``decode``, algorithms fixed by the key and required claims named by the
+caller. Our own header checks run first: PyJWT accepts header members (``jku``, ``jwk``,
+``x5u``, ``cty``, …) that our format refuses, and it would let a token name its own key.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from certsvc.credentials.b64 import b64url_decode, b64url_encode
-from certsvc.credentials.errors import DisallowedAlgorithm, DisallowedHeader, InputTooLarge, Malformed
-from certsvc.credentials.keys import ALLOWED_ALGS, SigningKey
+import jwt
+from jwt.algorithms import OKPAlgorithm
+
+from certsvc.credentials.b64 import b64url_decode
+from certsvc.credentials.errors import (
+    BadSignature,
+    DisallowedAlgorithm,
+    DisallowedHeader,
+    InputTooLarge,
+    Malformed,
+)
+from certsvc.credentials.keys import ALLOWED_ALGS, PublicKey, SigningKey
 
 #: Header members that would let a token name its own key; never honoured.
 KEY_BEARING_MEMBERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"})
@@ -45,17 +61,71 @@ class CompactJWS:
         return str(self.header["kid"])
 
 
+def _pyjws() -> jwt.PyJWS:
+    # Only our algorithms; RFC 9864's name "Ed25519" is the same algorithm as "EdDSA" with Ed25519 keys.
+    signer = jwt.PyJWS(algorithms=sorted(ALLOWED_ALGS & {"EdDSA", "ES256"}))
+    signer.register_algorithm("Ed25519", OKPAlgorithm())
+    return signer
+
+
+class _StrictJWT(jwt.PyJWT):
+    """PyJWT with our JSON rules for claims: UTF-8, an object, no duplicate member names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._jws = _pyjws()
+
+    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+        return parse_json_object(decoded["payload"], "token claims")
+
+
+_JWS = _pyjws()
+_JWT = _StrictJWT()
+#: Times, issuers and subjects are checked by our own code against a ``now`` the caller gives
+#: (verifying "as of" a past moment must work), so PyJWT checks signature and presence only.
+_DECODE_OPTIONS = {
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_sub": False,
+    "verify_jti": False,
+}
+
+
 def header_bytes(alg: str, kid: str, typ: str = "JWT") -> bytes:
     """Return the protected header we write, as compact JSON bytes."""
     return json.dumps({"alg": alg, "kid": kid, "typ": typ}, separators=(",", ":")).encode()
 
 
 def sign_compact(payload: bytes, key: SigningKey, kid_uri: str, typ: str = "JWT") -> str:
-    """Sign ``payload`` and return the compact JWS text."""
-    header_b64 = b64url_encode(header_bytes(key.alg, kid_uri, typ))
-    payload_b64 = b64url_encode(payload)
-    signature = key.sign(f"{header_b64}.{payload_b64}".encode("ascii"))
-    return f"{header_b64}.{payload_b64}.{b64url_encode(signature)}"
+    """Sign ``payload`` bytes with PyJWT under our fixed header (``alg``, ``kid``, ``typ``); return the compact JWS."""
+    # PyJWT writes the header sorted and compact: byte for byte what header_bytes() gives.
+    return _JWS.encode(payload, key.jose_key, algorithm=key.alg, headers={"kid": kid_uri, "typ": typ})
+
+
+def decode_signed(jws: CompactJWS, key: PublicKey, required: Sequence[str]) -> dict[str, Any]:
+    """Verify a parsed JWS with PyJWT under ``key`` (algorithms fixed by the key) and return its claims.
+
+    ``required`` names the claims that must be present; their values are the caller's to check.
+    """
+    if jws.alg not in key.algs:
+        raise DisallowedAlgorithm(f"algorithm {jws.alg!r} does not match the signing key", alg=jws.alg)
+    options: dict[str, Any] = {**_DECODE_OPTIONS, "require": list(required)}
+    try:
+        decoded = _JWT.decode_complete(jws.text, key.jose_key, algorithms=sorted(key.algs), options=options)
+    except jwt.InvalidSignatureError as exc:
+        raise BadSignature("the signature is not valid", kid=jws.kid) from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise Malformed(f"claim {exc.claim!r} is required", reason=exc.claim) from exc
+    except (jwt.InvalidAlgorithmError, jwt.InvalidKeyError) as exc:
+        raise DisallowedAlgorithm(f"the token cannot be checked with this key ({exc})", alg=jws.alg) from exc
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise Malformed(f"the token is malformed ({exc})") from exc
+    claims: dict[str, Any] = decoded["payload"]
+    return claims
 
 
 def parse_compact(unverified_token: str, typ: str = "JWT", max_chars: int = MAX_TOKEN_CHARS) -> CompactJWS:
@@ -112,12 +182,17 @@ def _checked_header(unverified_header: bytes, typ: str) -> dict[str, Any]:
 def parse_json_object(unverified: bytes, what: str) -> dict[str, Any]:
     """Decode UTF-8 JSON that must be an object without duplicate member names."""
     try:
-        value = json.loads(unverified.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        value = json.loads(unverified.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Malformed(f"{what} is not valid UTF-8 JSON") from exc
     if not isinstance(value, dict):
         raise Malformed(f"{what} must be a JSON object")
     return value
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259), though Python's json module reads them.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -43,6 +43,11 @@ class PublicKey:
     def algs(self) -> frozenset[str]:
         return ED25519_ALGS if self.jwk["kty"] == "OKP" else ES256_ALGS
 
+    @property
+    def jose_key(self) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey:
+        """The key as JOSE libraries (PyJWT) take it."""
+        return self._key
+
     @classmethod
     def from_jwk(cls, unverified_jwk: dict[str, Any]) -> PublicKey:
         """Load a public JWK (OKP/Ed25519 or EC/P-256); private members are refused."""
@@ -100,6 +105,11 @@ class SigningKey:
     @property
     def kid(self) -> str:
         return self.public.kid
+
+    @property
+    def jose_key(self) -> ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
+        """The private key as JOSE libraries (PyJWT) take it; it never leaves the process."""
+        return self._key
 
     def sign(self, signing_input: bytes) -> bytes:
         """Sign bytes; ES256 signatures come out as JOSE's raw R||S."""

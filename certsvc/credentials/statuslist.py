@@ -16,11 +16,15 @@ from enum import IntEnum
 from typing import Any
 
 from certsvc.credentials.b64 import b64url_decode, b64url_encode
-from certsvc.credentials.errors import BadSignature, InputTooLarge, Malformed, StatusListError, UnknownKey
-from certsvc.credentials.jws import parse_compact, parse_json_object, sign_compact
+from certsvc.credentials.errors import InputTooLarge, Malformed, StatusListError, UnknownKey
+from certsvc.credentials.jws import decode_signed, parse_compact, sign_compact
 from certsvc.credentials.keys import PublicKey, SigningKey
 
 TYP = "statuslist+jwt"
+#: Claims a status list token must carry (``ttl``, ``exp`` and ``assigned`` are optional).
+REQUIRED_CLAIMS = ("sub", "iat", "status_list")
+#: Our claim: how many indexes of the list have been given to credentials (all below it, none above).
+ASSIGNED_CLAIM = "assigned"
 ALLOWED_BITS = frozenset({1, 2, 4, 8})
 #: Default bound on entries a decoded list may hold; at 8 bits that is 2**24 bytes (16 MiB).
 MAX_ENTRIES = 2**24
@@ -146,6 +150,10 @@ class VerifiedStatusList:
     ttl: int | None
     expires_at: datetime | None
     status_list: StatusList
+    #: The kid (key URI) that signed the list; a verifier accepts it only from the credential's provider.
+    signer: str | None = None
+    #: How many indexes had been given to credentials when the list was signed, if the list says.
+    assigned: int | None = None
 
     def status_of(self, uri: str, idx: int) -> int:
         """Return the status a credential references, checking it names this list."""
@@ -153,6 +161,23 @@ class VerifiedStatusList:
         if uri != self.uri:
             raise StatusListError("the credential references another status list", reason="uri_mismatch", uri=uri)
         return self.status_list.get(idx)
+
+    def was_assigned(self, idx: int) -> bool | None:
+        """Tell whether ``idx`` had been given to a credential when the list was signed (None: not said)."""
+        return None if self.assigned is None else idx < self.assigned
+
+    def fresh_until(self) -> datetime | None:
+        """The moment after which the list no longer tells the status as of now (``iat + ttl``, or ``exp``)."""
+        ends = [t for t in (self.expires_at, self._ttl_end()) if t is not None]
+        return min(ends, default=None)
+
+    def _ttl_end(self) -> datetime | None:
+        if self.ttl is None:
+            return None
+        try:
+            return datetime.fromtimestamp(self.issued_at.timestamp() + self.ttl, UTC)
+        except (OverflowError, ValueError, OSError):  # a ttl past the year 9999 never ends
+            return None
 
 
 def sign_status_list(
@@ -163,14 +188,23 @@ def sign_status_list(
     issued_at: datetime,
     ttl_seconds: int,
     expires_at: datetime | None = None,
+    assigned: int | None = None,
 ) -> str:
-    """Sign ``status_list`` as a ``statuslist+jwt`` token published at ``uri``."""
+    """Sign ``status_list`` as a ``statuslist+jwt`` token published at ``uri``.
+
+    ``assigned`` says how many indexes (from 0) have been given to credentials: a verifier
+    then knows an entry at or above it was never issued, even though it reads as VALID.
+    """
     if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds < 1:
         raise StatusListError("ttl must be a positive number of seconds", reason="ttl")
     claims: dict[str, Any] = {"sub": uri, "iat": _numeric_date(issued_at)}
     if expires_at is not None:
         claims["exp"] = _numeric_date(expires_at)
     claims["ttl"] = ttl_seconds
+    if assigned is not None:
+        if isinstance(assigned, bool) or not isinstance(assigned, int) or not 0 <= assigned <= status_list.size:
+            raise StatusListError("assigned must be 0 to the size of the list", reason="assigned")
+        claims[ASSIGNED_CLAIM] = assigned
     claims["status_list"] = status_list.to_claim()
     payload = json.dumps(claims, separators=(",", ":")).encode()
     return sign_compact(payload, key, kid_uri, typ=TYP)
@@ -183,25 +217,26 @@ def parse_status_list_token(
     max_entries: int = MAX_ENTRIES,
     max_chars: int = MAX_TOKEN_CHARS,
 ) -> VerifiedStatusList:
-    """Verify a ``statuslist+jwt`` token against the key its kid names and decode its list."""
+    """Verify a ``statuslist+jwt`` token (with PyJWT) against the key its kid names and decode its list."""
     _check_aware(now)
     jws = parse_compact(unverified_token, typ=TYP, max_chars=max_chars)
     key = key_lookup(jws.kid)
     if key is None:
         raise UnknownKey("no trusted key has this kid", kid=jws.kid)
-    if not key.verify(jws.alg, jws.signature, jws.signing_input):
-        raise BadSignature("the status list signature is not valid", kid=jws.kid)
-    claims = parse_json_object(jws.payload, "status list token payload")
+    claims = decode_signed(jws, key, REQUIRED_CLAIMS)
     expires_at = _optional_date(claims, "exp")
     if expires_at is not None and now >= expires_at:
         raise StatusListError("the status list token has expired", reason="expired", exp=expires_at.isoformat())
     # Decode only after the cheap checks, so an unsigned or stale list costs no inflation.
+    status_list = _decode_claim(claims.get("status_list"), max_entries)
     return VerifiedStatusList(
         uri=_required_str(claims, "sub"),
         issued_at=_required_date(claims, "iat"),
         ttl=_optional_ttl(claims),
         expires_at=expires_at,
-        status_list=_decode_claim(claims.get("status_list"), max_entries),
+        status_list=status_list,
+        signer=jws.kid,
+        assigned=_optional_assigned(claims, status_list.size),
     )
 
 
@@ -295,6 +330,15 @@ def _optional_date(claims: dict[str, Any], name: str) -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, ValueError, OSError) as exc:  # NaN, infinity, out of range
         raise Malformed(f"claim {name!r} is not a usable date", reason=name) from exc
+
+
+def _optional_assigned(claims: dict[str, Any], size: int) -> int | None:
+    assigned = claims.get(ASSIGNED_CLAIM)
+    if assigned is None:
+        return None
+    if isinstance(assigned, bool) or not isinstance(assigned, int) or not 0 <= assigned <= size:
+        raise Malformed("claim 'assigned' must be an integer from 0 to the list's size", reason=ASSIGNED_CLAIM)
+    return assigned
 
 
 def _optional_ttl(claims: dict[str, Any]) -> int | None:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from certsvc.credentials.errors import BadSignature, CertsvcError, Malformed, TrustListError, UnknownKey
-from certsvc.credentials.jws import parse_compact, parse_json_object, sign_compact
+from certsvc.credentials.errors import CertsvcError, KeyMaterialError, Malformed, TrustListError, UnknownKey
+from certsvc.credentials.jws import CompactJWS, decode_signed, parse_compact, parse_json_object, sign_compact
 from certsvc.credentials.keys import PublicKey, SigningKey
 
 TYP = "trustlist+jwt"
 MAX_TRUST_LIST_CHARS = 2 * 1024 * 1024
+#: Claims every trust list carries; PyJWT checks they are present, our parser checks their values.
+REQUIRED_CLAIMS = ("iss", "iat", "ttl", "seq", "country", "authority", "organisations", "equivalences")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+#: Seconds since the epoch that a datetime can hold (year 9999): a larger iat is malformed, not a crash.
+_MAX_NUMERIC_DATE = 253_402_300_799
 
 
 class KeyState(StrEnum):
@@ -48,7 +54,14 @@ class TrustedKey:
 
     def compromised_before(self, moment: datetime) -> bool:
         """Tell whether the key was already compromised at ``moment``."""
-        return self.compromised_since is not None and self.compromised_since <= moment
+        if self.compromised_since is None:
+            # Marked compromised without a date: no signature by it can be told apart from a thief's.
+            return self.state is KeyState.COMPROMISED
+        return self.compromised_since <= moment
+
+    def retired_before(self, moment: datetime) -> bool:
+        """Tell whether the key had stopped signing (its ``not_after``) before ``moment``."""
+        return self.not_after is not None and self.not_after < moment
 
 
 @dataclass(frozen=True)
@@ -149,59 +162,173 @@ class TrustList:
         }
 
 
+@dataclass(frozen=True)
+class TrustAnchor:
+    """An authority key a verifier trusts, bound to one authority and (when known) one country."""
+
+    uri: str
+    public: PublicKey
+    authority: str
+    country: str | None = None
+
+    @classmethod
+    def of(cls, uri: str, public: PublicKey, country: str | None = None) -> TrustAnchor:
+        """An anchor for a key URI ``{authority id}#…``: the authority is the URI before ``#``."""
+        return cls(uri, public, uri.partition("#")[0], country)
+
+    @classmethod
+    def from_json(cls, unverified: Any) -> TrustAnchor:
+        """Read ``{"uri", "jwk", "authority"?, "country"?}`` (what ``/o/<slug>/anchor.json`` lists)."""
+        uri = unverified.get("uri") if isinstance(unverified, dict) else None
+        if not isinstance(uri, str) or "#" not in uri:
+            raise Malformed("an anchor is an object with a key 'uri' ({authority id}#…) and its 'jwk'")
+        authority, country = unverified.get("authority"), unverified.get("country")
+        if authority is not None and (not isinstance(authority, str) or not authority):
+            raise Malformed("an anchor's 'authority' must be the authority's id")
+        if country is not None and (not isinstance(country, str) or not _COUNTRY.fullmatch(country)):
+            raise Malformed("an anchor's 'country' must be an ISO 3166-1 alpha-2 code")
+        public = PublicKey.from_jwk(unverified.get("jwk"))
+        return cls(uri, public, authority or uri.partition("#")[0], country)
+
+    def to_json(self) -> dict[str, Any]:
+        """The anchor as ``anchor.json`` lists it."""
+        data: dict[str, Any] = {"uri": self.uri, "jwk": {**self.public.jwk, "kid": self.uri}}
+        data["authority"] = self.authority
+        if self.country:
+            data["country"] = self.country
+        return data
+
+
 def sign_trust_list(trust_list: TrustList, key: SigningKey, kid_uri: str) -> str:
-    """Sign a trust list with the authority's key."""
+    """Sign a trust list with the authority's key (PyJWT, our fixed header)."""
     payload = json.dumps(trust_list.to_claims(), separators=(",", ":"), ensure_ascii=False)
     return sign_compact(payload.encode(), key, kid_uri, typ=TYP)
 
 
-def parse_trust_list(unverified_token: str, anchors: Mapping[str, PublicKey] | None = None) -> TrustList:
+def parse_trust_list(unverified_token: str, anchors: Mapping[str, PublicKey | TrustAnchor] | None = None) -> TrustList:
     """Verify and load a trust list.
 
-    ``anchors`` maps key URIs to the authority keys the verifier already trusts. Without
-    anchors the list is checked against the authority key it carries, which proves only
-    that it is intact: callers must then trust the file itself.
+    ``anchors`` maps key URIs to the authority keys the verifier already trusts; an anchor
+    vouches for one authority (and, when it says, one country) only. Without anchors the
+    list is checked against the authority key it carries, which proves only that it is
+    intact: callers must then trust the file itself.
     """
     jws = parse_compact(unverified_token, typ=TYP, max_chars=MAX_TRUST_LIST_CHARS)
-    claims = parse_json_object(jws.payload, "trust list")
-    try:
-        trust_list = _trust_list_from_claims(claims)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise TrustListError(f"the trust list is malformed: {exc}") from exc
-    except CertsvcError as exc:
-        raise TrustListError(f"the trust list is malformed: {exc.message}") from exc
+    trust_list = _unverified_trust_list(jws)
     public = _anchor_key(trust_list, jws.kid, anchors)
-    if not public.verify(jws.alg, jws.signature, jws.signing_input):
-        raise BadSignature("the trust list signature is not valid", reason="trust_list_signature")
+    try:
+        decode_signed(jws, public, REQUIRED_CLAIMS)
+    except CertsvcError as exc:
+        raise type(exc)(f"the trust list signature is not valid: {exc.message}", reason="trust_list_signature") from exc
     return trust_list
 
 
-def _anchor_key(trust_list: TrustList, kid: str, anchors: Mapping[str, PublicKey] | None) -> PublicKey:
+def _unverified_trust_list(jws: CompactJWS) -> TrustList:
+    # Read before the signature is checked, to find the key that must have signed it.
+    claims = parse_json_object(jws.payload, "trust list")
+    try:
+        return _trust_list_from_claims(claims)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError, KeyMaterialError) as exc:
+        raise TrustListError(f"the trust list is malformed: {exc}") from exc
+    except CertsvcError as exc:
+        raise TrustListError(f"the trust list is malformed: {exc.message}") from exc
+
+
+def _anchor_key(trust_list: TrustList, kid: str, anchors: Mapping[str, PublicKey | TrustAnchor] | None) -> PublicKey:
     if anchors is not None:
-        anchor = anchors.get(kid)
-        if anchor is None:
+        found = anchors.get(kid)
+        if found is None:
             raise UnknownKey("the trust list is not signed by a trusted authority key", kid=kid)
-        return anchor
-    found = next((k for k in trust_list.authority.keys if k.uri == kid), None)
-    if found is None:
+        anchor = found if isinstance(found, TrustAnchor) else TrustAnchor.of(kid, found)
+        _check_anchor_binding(trust_list, anchor)
+        return anchor.public
+    own = next((k for k in trust_list.authority.keys if k.uri == kid), None)
+    if own is None:
         raise UnknownKey("the trust list is not signed by its authority's key", kid=kid)
-    return found.public
+    return own.public
+
+
+def _check_anchor_binding(trust_list: TrustList, anchor: TrustAnchor) -> None:
+    # An anchor vouches for its own authority and country only: a key of Y's authority signing a
+    # list "for X" (or in another authority's name) proves nothing about X.
+    if anchor.authority != trust_list.authority.id:
+        raise UnknownKey(
+            "the trust list is signed by an anchor of another authority",
+            kid=anchor.uri,
+            reason="anchor_authority_mismatch",
+        )
+    if anchor.country is not None and anchor.country != trust_list.country:
+        raise UnknownKey(
+            f"the trust list is for {trust_list.country}, but its anchor is for {anchor.country}",
+            kid=anchor.uri,
+            reason="anchor_country_mismatch",
+        )
 
 
 def _trust_list_from_claims(claims: dict[str, Any]) -> TrustList:
     authority = _org_from_json(claims["authority"])
     if authority.kind is not OrgKind.AUTHORITY or authority.id != claims["iss"]:
         raise TrustListError("the trust list issuer must be its authority")
-    return TrustList(
+    country = _country(claims["country"], "country")
+    if authority.country != country:
+        raise TrustListError("the trust list's country must be its authority's country")
+    trust_list = TrustList(
         authority=authority,
-        country=str(claims["country"]),
-        country_name=str(claims.get("country_name", claims["country"])),
-        sequence=int(claims["seq"]),
-        issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
-        ttl=int(claims["ttl"]),
-        organisations=tuple(_org_from_json(o) for o in claims["organisations"]),
-        equivalences=tuple(_equivalence_from_json(e) for e in claims["equivalences"]),
+        country=country,
+        country_name=_text(claims.get("country_name", country), "country_name"),
+        sequence=_count(claims["seq"], "seq"),
+        issued_at=_numeric_date(claims["iat"], "iat"),
+        ttl=_positive(claims["ttl"], "ttl"),
+        organisations=tuple(_org_from_json(o) for o in _array(claims["organisations"], "organisations")),
+        equivalences=tuple(_equivalence_from_json(e) for e in _array(claims["equivalences"], "equivalences")),
     )
+    _check_unique_keys(trust_list)
+    return trust_list
+
+
+def _check_unique_keys(trust_list: TrustList) -> None:
+    uris = [k.uri for o in (trust_list.authority, *trust_list.organisations) for k in o.keys]
+    if len(set(uris)) != len(uris):
+        raise TrustListError("a key URI is listed more than once")
+    ids = [o.id for o in (trust_list.authority, *trust_list.organisations)]
+    if len(set(ids)) != len(ids):
+        raise TrustListError("an organisation is listed more than once")
+
+
+def _numeric_date(value: Any, name: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_NUMERIC_DATE:
+        raise TrustListError(f"claim {name!r} must be a NumericDate (whole seconds, year 9999 at most)")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TrustListError(f"claim {name!r} must be a non-negative integer")
+    return value
+
+
+def _positive(value: Any, name: str) -> int:
+    if _count(value, name) < 1:
+        raise TrustListError(f"claim {name!r} must be a positive integer")
+    return int(value)
+
+
+def _country(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not _COUNTRY.fullmatch(value):
+        raise TrustListError(f"{name} must be an ISO 3166-1 alpha-2 code")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise TrustListError(f"{name} must be a non-empty string")
+    return value
+
+
+def _array(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TrustListError(f"{name} must be an array")
+    return value
 
 
 def _org_to_json(org: Organisation) -> dict[str, Any]:
@@ -220,21 +347,28 @@ def _org_to_json(org: Organisation) -> dict[str, Any]:
 
 
 def _org_from_json(data: dict[str, Any]) -> Organisation:
+    org_id = _text(data["id"], "an organisation's id")
+    host = data.get("host_country")
+    keys = tuple(_key_from_json(k) for k in _array(data["keys"], "keys"))
+    if any(not k.uri.startswith(org_id + "#") for k in keys):
+        # A key is named under its own organisation's URI, so a kid says whose key it is.
+        raise TrustListError("every key URI of an organisation starts with the organisation's id and '#'")
     return Organisation(
-        id=str(data["id"]),
-        name=str(data["name"]),
+        id=org_id,
+        name=_text(data["name"], "an organisation's name"),
         kind=OrgKind(data["kind"]),
-        country=str(data["country"]),
-        keys=tuple(_key_from_json(k) for k in data["keys"]),
-        host_country=data.get("host_country"),
-        accreditations=tuple(_accreditation_from_json(a) for a in data.get("accreditations", [])),
+        country=_country(data["country"], "an organisation's country"),
+        keys=keys,
+        host_country=None if host is None else _country(host, "host_country"),
+        accreditations=_accreditations_from_json(data.get("accreditations", [])),
     )
 
 
 def _key_to_json(key: TrustedKey) -> dict[str, Any]:
     return {
         "uri": key.uri,
-        "jwk": key.public.jwk,
+        # The JWK's kid is the key's URI, as in headers and in the published key sets.
+        "jwk": {**key.public.jwk, "kid": key.uri},
         "state": key.state.value,
         "not_before": _iso(key.not_before),
         "not_after": _iso(key.not_after),
@@ -243,12 +377,15 @@ def _key_to_json(key: TrustedKey) -> dict[str, Any]:
 
 
 def _key_from_json(data: dict[str, Any]) -> TrustedKey:
-    if not isinstance(data.get("uri"), str):
+    if not isinstance(data.get("uri"), str) or not data["uri"]:
         raise Malformed("a trusted key needs a uri")
+    not_before = _parse_time(data["not_before"])
+    if not_before is None:
+        raise Malformed("a trusted key needs the time it came into use (not_before)")
     return TrustedKey(
         uri=data["uri"],
         public=PublicKey.from_jwk(data["jwk"]),
-        not_before=_parse_time(data["not_before"]),
+        not_before=not_before,
         not_after=_parse_time(data.get("not_after")),
         state=KeyState(data.get("state", "active")),
         compromised_since=_parse_time(data.get("compromised_since")),
@@ -262,6 +399,10 @@ def _accreditation_to_json(a: Accreditation) -> dict[str, Any]:
         "until": a.valid_until.isoformat() if a.valid_until else None,
         "suspended_since": a.suspended_since.isoformat() if a.suspended_since else None,
     }
+
+
+def _accreditations_from_json(data: Any) -> tuple[Accreditation, ...]:
+    return tuple(_accreditation_from_json(a) for a in _array(data, "accreditations"))
 
 
 def _accreditation_from_json(data: dict[str, Any]) -> Accreditation:

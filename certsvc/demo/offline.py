@@ -8,6 +8,7 @@ from pathlib import Path
 
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.credentials.statuslist import Status
+from certsvc.credentials.trustlist import TrustAnchor
 from certsvc.demo.world import (
     Corridor,
     corridors,
@@ -33,8 +34,8 @@ def write_demo(out: Path, base: str, now: datetime) -> list[str]:
     for corridor in worlds:
         trust_path = out / f"trust-list-{corridor.origin.lower()}.jwt"
         trust_path.write_text(signed_trust_list(corridor, base, now) + "\n")
-        anchor = {"uri": corridor.authority.kid_uri(base), "jwk": corridor.authority.key.public.jwk}
-        (out / f"anchor-{corridor.origin.lower()}.json").write_text(json.dumps(anchor, indent=2) + "\n")
+        anchor = TrustAnchor.of(corridor.authority.kid_uri(base), corridor.authority.key.public, corridor.origin)
+        (out / f"anchor-{corridor.origin.lower()}.json").write_text(json.dumps([anchor.to_json()], indent=2) + "\n")
         status_path = out / f"status-{corridor.provider.slug}.jwt"
         status_path.write_text(signed_status_list(corridor, base, statuses[corridor.provider.slug], now) + "\n")
         trust_args.append(f"--trust-list {trust_path}")

@@ -25,11 +25,14 @@ VERSION_MAX_AGE = 365 * 24 * 3600
 def status_list(slug: str, number: int) -> ResponseReturnValue:
     """Return a signed status list; caches may keep it for its ttl."""
     session = db.get_session()
-    org = organisations.get_organisation(session, slug)
-    token, ttl = status_lists.status_list_token(
-        session, org, number, base_url=_base(), kek=current_app.config["KEY_ENCRYPTION_KEY"], now=_now()
-    )
-    return _document(token, STATUS_LIST_MEDIA_TYPE, ttl)
+    cache, now = status_list_cache(), _now()
+    found = status_lists.cached_token(session, slug, number, cache, now)
+    if found is None:
+        org = organisations.get_organisation(session, slug)
+        kek = current_app.config["KEY_ENCRYPTION_KEY"]
+        found = status_lists.status_list_token(session, org, number, base_url=_base(), kek=kek, now=now, cache=cache)
+    token, max_age = found
+    return _document(token, STATUS_LIST_MEDIA_TYPE, max_age)
 
 
 @bp.get("/<slug>/trust-list")
@@ -77,11 +80,19 @@ def trust_list_versions(slug: str) -> ResponseReturnValue:
 @bp.get("/<slug>/anchor.json")
 @public
 def anchor(slug: str) -> ResponseReturnValue:
-    """The authority's public keys by URI, for verifiers to pin (compare it out of band)."""
+    """The authority's keys as trust anchors, each bound to it and its country (for ``certsvc verify --anchor``)."""
     session = db.get_session()
     authority = _authority(session, slug)
-    keys = publishing.authority_anchor(session, authority, _base())
-    return _json([{"uri": uri, "jwk": key.jwk} for uri, key in keys.items()], publishing.TRUST_TTL)
+    anchors = publishing.authority_anchors(session, authority, _base())
+    return _json([a.to_json() for a in anchors], publishing.TRUST_TTL)
+
+
+def status_list_cache() -> status_lists.StatusListCache:
+    """This app's cache of signed status lists (shared with the verifier's documents)."""
+    cache: status_lists.StatusListCache = current_app.extensions.setdefault(
+        status_lists.CACHE_EXTENSION, status_lists.StatusListCache()
+    )
+    return cache
 
 
 def _authority(session, slug: str):  # type: ignore[no-untyped-def]

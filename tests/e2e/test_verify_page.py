@@ -66,7 +66,7 @@ def test_qr_link_shows_recognised_with_every_check(page: Any, live_server: LiveS
     expect(page.locator(".recognition")).to_contain_text("Recognised in the Philippines as")
     expect(page.locator(".recognition")).to_contain_text("by TESDA.")
     expect(page.locator("li.check.failed")).to_have_count(0)
-    expect(page.locator("li.check.ok")).to_have_count(8)
+    expect(page.locator("li.check.ok")).to_have_count(9)  # with the issuing service's record
     expect(check_item(page, "Embassy co-signature")).to_contain_text("Co-signed by Philippine Embassy Kuala Lumpur")
     expect(page.locator(".details")).to_contain_text(COSIGNED)
     expect(page.locator(".prior-skills")).to_be_hidden()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from certsvc.accounts.access import password_hasher
+from certsvc.credentials.b64 import b64url_decode
+from certsvc.credentials.errors import UnknownKey
 from certsvc.credentials.keys import PublicKey
 from certsvc.credentials.statuslist import Status, parse_status_list_token
-from certsvc.credentials.trustlist import parse_trust_list
+from certsvc.credentials.trustlist import TrustAnchor, parse_trust_list
 from certsvc.demo.seed import seed
 from certsvc.store import db
 from certsvc.store.credential_records import qr_text_of
@@ -125,3 +130,76 @@ def test_unknown_documents_are_404(app: Flask, client: FlaskClient) -> None:
     assert client.get("/o/klwa/trust-list").status_code == 404  # a provider publishes no trust list
     assert client.get("/o/nobody/status/1").status_code == 404
     assert client.get("/o/ph-tesda/trust-list/99").status_code == 404
+
+
+def _claims(token: str) -> dict:
+    return json.loads(b64url_decode(token.split(".")[1]))
+
+
+def _revoke_one(app: Flask) -> Credential:
+    from issuers import lifecycle
+
+    with db.session_factory(app)() as session:
+        credential = session.scalar(
+            select(Credential).where(
+                Credential.state == CredentialState.COSIGNED, Credential.provider.has(Organisation.slug == "klwa")
+            )
+        )
+        assert credential is not None
+        lifecycle.revoke(session, credential.provider, credential, "test", now=datetime.now(UTC), actor="test")
+        session.commit()
+        return credential
+
+
+def test_a_status_list_is_served_from_cache_until_a_status_changes_on_any_node(app: Flask, client: FlaskClient) -> None:
+    _seed(app)
+    first = client.get("/o/klwa/status/1")
+    time.sleep(1.1)  # a list signed again would carry a later iat
+    again = client.get("/o/klwa/status/1")
+    assert again.get_data() == first.get_data()
+    assert again.cache_control.max_age <= first.cache_control.max_age
+    # Another node (another app, its own cache) revokes: this node's next GET shows it.
+    from certsvc.app import create_app
+
+    other = create_app(dict(app.config))
+    try:
+        revoked = _revoke_one(other)
+    finally:
+        db.dispose(other)
+    after = client.get("/o/klwa/status/1").get_data(as_text=True)
+    assert after != first.get_data(as_text=True)
+    _, status_lists = _documents(client)
+    uri = f"{app.config['BASE_URL']}/o/klwa/status/1"
+    assert status_lists[uri].status_of(uri, revoked.status_idx) == Status.INVALID
+
+
+def test_a_status_list_says_how_many_indexes_were_assigned(app: Flask, client: FlaskClient) -> None:
+    _seed(app)
+    with app.app_context():
+        session = db.get_session()
+        from certsvc.store.models import StatusListRecord
+
+        record = session.scalar(
+            select(StatusListRecord)
+            .join(Organisation, Organisation.id == StatusListRecord.org_id)
+            .where(Organisation.slug == "klwa")
+        )
+        assert record is not None
+        issued = session.scalars(select(Credential.status_idx).where(Credential.status_list_id == record.id))
+        highest = max(issued)
+        assigned = record.next_idx
+    claims = _claims(client.get("/o/klwa/status/1").get_data(as_text=True))
+    assert claims["assigned"] == assigned and assigned == highest + 1
+
+
+def test_anchor_json_binds_each_key_to_its_authority_and_country(app: Flask, client: FlaskClient) -> None:
+    _seed(app)
+    entries = client.get("/o/ph-tesda/anchor.json").get_json()
+    anchors = [TrustAnchor.from_json(e) for e in entries]
+    assert anchors and all(a.country == "PH" and a.authority.endswith("/o/ph-tesda") for a in anchors)
+    assert all(e["jwk"]["kid"] == e["uri"] for e in entries)
+    token = client.get("/o/ph-tesda/trust-list").get_data(as_text=True)
+    assert parse_trust_list(token, {a.uri: a for a in anchors}).country == "PH"
+    mm_anchors = [TrustAnchor.from_json(e) for e in client.get("/o/mm-nssa/anchor.json").get_json()]
+    with pytest.raises(UnknownKey):
+        parse_trust_list(token, {a.uri: a for a in mm_anchors})

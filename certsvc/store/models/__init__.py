@@ -14,6 +14,7 @@ from certsvc.store.models.credentials import (
     Sex,
     StatusListRecord,
 )
+from certsvc.store.models.documents import DocumentVersion
 from certsvc.store.models.orgs import Organisation, SigningKeyRecord
 from certsvc.store.models.recognition import Accreditation, Equivalence, Qualification, TrustListVersion
 from certsvc.store.models.wallet import CredentialClaim, ShareLink, VerificationEvent, WalletUser
@@ -28,6 +29,7 @@ __all__ = [
     "Credential",
     "CredentialClaim",
     "CredentialState",
+    "DocumentVersion",
     "EmbassyEnrolment",
     "Equivalence",
     "ImportBatch",

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certsvc.credentials.openbadge import Kind
@@ -70,6 +70,8 @@ class StatusListRecord(Base):
     size: Mapped[int]
     next_idx: Mapped[int] = mapped_column(default=0)
     ttl: Mapped[int] = mapped_column(default=3600)
+    #: Bumped whenever a credential of the list changes status (certsvc.store.models.documents).
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("org_id", "list_number"),)
