@@ -274,3 +274,45 @@ def test_every_shipped_font_is_package_data() -> None:
     assert names <= {path.name for path in folder.glob("*.ttf")}
     assert (folder / "OFL.txt").read_text().startswith("Copyright")
     assert "SHA-256" in (folder / "PROVENANCE.md").read_text()
+
+
+LONG_NAME = "María José Fernández de la Cruz y Rodríguez-Villanueva Hernández " * 3 + "ကြည်ဝင်း"
+LONG_TITLE = "Advanced Certificate in Industrial Electrical Installation, Maintenance and Repair of Low Voltage Systems"
+
+
+def text_heights(pdf: bytes, page: int = 0) -> list[tuple[float, str]]:
+    """(height above the page's bottom in points, text) of every piece of text on the page."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text: str, _cm: list[float], tm: list[float], _font: object, _size: float) -> None:
+        if text.strip():
+            found.append((tm[5], text))
+
+    PdfReader(io.BytesIO(pdf)).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def test_a_very_long_name_and_title_still_fit_one_page_above_the_footer() -> None:
+    long = WalletCard(**{**card(LONG_NAME).__dict__, "qualification": LONG_TITLE, "provider": "Jurong " * 20})
+    pdf = certificate_pdf(long, qr_png(), "https://skills.example.org/verify", NOW, "my")
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    heights = text_heights(pdf)
+    footer = min(y for y, text in heights if "Printed on" in text)
+    above = [y for y, text in heights if "Printed on" not in text and "scanning it checks" not in text]
+    assert min(above) > footer + 8, "the table runs into the footer"
+    words = " ".join(text for _, text in heights).split()
+    for word in LONG_NAME.split():
+        assert word in words
+
+
+def test_a_very_long_name_stays_inside_its_slip() -> None:
+    slips = [ClaimSlip(LONG_NAME, LONG_TITLE, "01", f"ABCDE-FGHJ{n}", f"12345{n}", "my") for n in range(3)]
+    pdf = render_claim_slips(slips, WALLET_URL, now=NOW)
+    heights = text_heights(pdf)
+    band = (297 - 20) / 3 * 72 / 25.4  # one slip's height in points
+    for n in range(3):
+        top = 842 - 10 * 72 / 25.4 - n * band
+        code_height = next(y for y, text in heights if f"ABCDE-FGHJ{n}" in text)
+        private = [y for y, text in heights if "Keep this slip private" in text]
+        inside = [y for y in private if top - band < y < top]
+        assert len(inside) == 1 and top - band < code_height < top, f"slip {n} spills out of its cut lines"

@@ -22,6 +22,7 @@ PADDING_MM = 5.0
 SLIP_HEIGHT_MM = (PAGE_HEIGHT_MM - 2 * MARGIN_MM) / SLIPS_PER_PAGE
 QR_MM = 40.0
 CODE_PT = 20.0
+SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 STEPS = (
     N_("Open %(url)s on a phone, or scan the QR code."),
     N_("Type the claim code and the PIN."),
@@ -40,7 +41,7 @@ def render_claim_slips(slips: Sequence[ClaimSlip], wallet_url: str, *, now: date
         if n % SLIPS_PER_PAGE == 0:
             document.add_page()
         top = MARGIN_MM + (n % SLIPS_PER_PAGE) * SLIP_HEIGHT_MM
-        _slip(document, slip, wallet_url, qr_png, top)
+        _slip(document.at_scale(_fitting_scale(document, slip, wallet_url, top)), slip, wallet_url, qr_png, top)
         _cut_lines(document, top)
     if not slips:
         document.add_page()
@@ -48,7 +49,15 @@ def render_claim_slips(slips: Sequence[ClaimSlip], wallet_url: str, *, now: date
     return document.output()
 
 
-def _slip(document: Document, slip: ClaimSlip, wallet_url: str, qr_png: bytes, top: float) -> None:
+def _fitting_scale(document: Document, slip: ClaimSlip, wallet_url: str, top: float) -> float:
+    """The largest type scale at which the slip stays inside its cut lines (long names take smaller type)."""
+    for scale in SCALES:
+        if _slip(document.measuring(scale), slip, wallet_url, b"", top) <= top + SLIP_HEIGHT_MM - PADDING_MM / 2:
+            return scale
+    return SCALES[-1]
+
+
+def _slip(document: Document, slip: ClaimSlip, wallet_url: str, qr_png: bytes, top: float) -> float:
     # The address is in step 1 as text; the QR code beside it opens it from a phone camera.
     language = known_language(slip.language)
     left = MARGIN_MM + PADDING_MM
@@ -59,7 +68,7 @@ def _slip(document: Document, slip: ClaimSlip, wallet_url: str, qr_png: bytes, t
     y = document.line(slip.qualification, left, y, text_width, 10.5)
     y = _secrets(document, slip, language, left, y + 2, text_width)
     document.image(qr_png, qr_x, top + PADDING_MM, QR_MM, "QR code of the wallet address")
-    _steps(document, language, wallet_url, left, max(y, top + PADDING_MM + QR_MM) + 2)
+    return _steps(document, language, wallet_url, left, max(y, top + PADDING_MM + QR_MM) + 2)
 
 
 def _steps(document: Document, language: str, wallet_url: str, x: float, y: float) -> float:

@@ -59,9 +59,21 @@ class Document:
     """An A4 portrait PDF in millimetres with every script's font loaded, drawn top to bottom."""
 
     pdf: FPDF
+    #: Every font size is multiplied by this: a layout shrinks to fit long names on its one page.
+    scale: float = 1.0
+    #: Measure only: lay the text out and return where it ends, draw nothing.
+    dry: bool = False
+
+    def measuring(self, scale: float) -> Document:
+        """A view of this document that measures at ``scale`` without drawing."""
+        return Document(self.pdf, scale, dry=True)
+
+    def at_scale(self, scale: float) -> Document:
+        """A view of this document that draws at ``scale``."""
+        return Document(self.pdf, scale)
 
     @classmethod
-    def a4(cls, *, title: str, author: str, created: datetime, margin: float = 15.0) -> Document:
+    def a4(cls, *, title: str, author: str, created: datetime, margin: float = 15.0, scale: float = 1.0) -> Document:
         """Start a document (no page yet) with its metadata."""
         pdf = FPDF(orientation="P", unit="mm", format="A4")
         pdf.set_auto_page_break(False)
@@ -75,15 +87,15 @@ class Document:
         pdf.set_creator("certsvc")
         pdf.set_creation_date(created)
         pdf.set_lang("en")
-        return cls(pdf)
+        return cls(pdf, scale)
 
     def add_page(self) -> None:
         """Start a new page."""
         self.pdf.add_page()
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
-        """The width of one line of ``text`` in millimetres."""
-        return shaping.text_width(self.pdf, text, _style(bold), size)
+        """The width of one line of ``text`` in millimetres (at this document's scale)."""
+        return shaping.text_width(self.pdf, text, _style(bold), size * self.scale)
 
     def line(
         self,
@@ -98,13 +110,13 @@ class Document:
         gray: float = 0.0,
     ) -> float:
         """Draw ``text`` wrapped to ``width`` from the top ``y``; return the y below it."""
-        style = _style(bold)
+        style, size = _style(bold), size * self.scale
         height = size * PT_MM * LINE_FACTOR
         for line in shaping.wrap(self.pdf, text, style, size, width):
             free = width - shaping.text_width(self.pdf, line, style, size)
             left = x + {"L": 0.0, "C": free / 2, "R": free}[align]
-            # The baseline sits about three quarters down the line box.
-            shaping.draw_line(self.pdf, line, left, y + height * 0.72, style, size, gray)
+            if not self.dry:  # the baseline sits about three quarters down the line box
+                shaping.draw_line(self.pdf, line, left, y + height * 0.72, style, size, gray)
             y += height
         return y
 
@@ -128,6 +140,8 @@ class Document:
 
     def rule(self, x1: float, y1: float, x2: float, y2: float, *, dashed: bool = False, width: float = 0.3) -> None:
         """A straight line; dashed for cut lines."""
+        if self.dry:
+            return
         self.pdf.set_line_width(width)
         self.pdf.set_draw_color(0)
         if dashed:
@@ -137,17 +151,30 @@ class Document:
 
     def box(self, x: float, y: float, w: float, h: float, width: float = 0.3) -> None:
         """A rectangle outline."""
+        if self.dry:
+            return
         self.pdf.set_line_width(width)
         self.pdf.set_draw_color(0)
         self.pdf.rect(x, y, w, h)
 
     def image(self, png: bytes, x: float, y: float, size: float, alt_text: str) -> None:
         """Place a square PNG (a QR code), losslessly."""
+        if self.dry:
+            return
         self.pdf.image(io.BytesIO(png), x=x, y=y, w=size, h=size, alt_text=alt_text)
 
     def output(self) -> bytes:
-        """The finished PDF file."""
-        return bytes(self.pdf.output(output_producer_class=ExtractableOutput))
+        """The finished PDF file; the document's font files are closed after it."""
+        try:
+            return bytes(self.pdf.output(output_producer_class=ExtractableOutput))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the font files this document opened (fontTools reads them lazily until then)."""
+        for font in self.pdf.fonts.values():
+            if isinstance(font, TTFFont):
+                font.close()
 
 
 def _style(bold: bool) -> str:

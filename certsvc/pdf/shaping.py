@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from certsvc.pdf.fonts_catalogue import BASE_FAMILY, SCRIPT_FONTS, coverage
+import uharfbuzz as hb
+
+from certsvc.pdf.fonts_catalogue import BASE_FAMILY, SCRIPT_FONTS, coverage, font_path
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -48,18 +51,33 @@ class Run:
 
 def font_runs(text: str) -> list[tuple[str, str]]:
     """Split ``text`` into (family, text) runs: letters by the first font that draws them."""
+    return list(_font_runs(text))
+
+
+@lru_cache(maxsize=8192)
+def _font_runs(text: str) -> tuple[tuple[str, str], ...]:
     covered = coverage()
     runs: list[tuple[str, str]] = []
     for char in text:
         family = runs[-1][0] if runs else BASE_FAMILY
-        shared = unicodedata.category(char)[0] in _SHARED_CATEGORIES
-        if not (shared and ord(char) in covered[family]):
-            family = next((f.family for f in SCRIPT_FONTS if ord(char) in covered[f.family]), family)
+        if not (_is_shared(char) and ord(char) in covered[family]):
+            family = _first_family(char) or family
         if runs and runs[-1][0] == family:
             runs[-1] = (family, runs[-1][1] + char)
         else:
             runs.append((family, char))
-    return runs
+    return tuple(runs)
+
+
+@lru_cache(maxsize=4096)
+def _is_shared(char: str) -> bool:
+    return unicodedata.category(char)[0] in _SHARED_CATEGORIES
+
+
+@lru_cache(maxsize=4096)
+def _first_family(char: str) -> str | None:
+    covered = coverage()
+    return next((font.family for font in SCRIPT_FONTS if ord(char) in covered[font.family]), None)
 
 
 def _font(pdf: FPDF, family: str, style: str) -> TTFFont:
@@ -69,17 +87,30 @@ def _font(pdf: FPDF, family: str, style: str) -> TTFFont:
 
 def text_width(pdf: FPDF, text: str, style: str, size: float) -> float:
     """The width of ``text`` on one line, in the document's unit."""
-    total = 0.0
-    for family, part in font_runs(text):
-        font = _font(pdf, family, style)
-        _infos, positions = font.perform_harfbuzz_shaping(part, size, None)
-        total += sum(p.x_advance for p in positions) * 1000 / _units_per_em(font)
-    return total * size / 1000 / pdf.k
+    return sum(_advance(family, style, part) for family, part in _font_runs(text)) * size / 1000 / pdf.k
+
+
+@lru_cache(maxsize=16384)
+def _advance(family: str, style: str, text: str) -> float:
+    """The shaped advance of ``text`` in one font, in thousandths of the font size (sizes scale linearly)."""
+    font = _measuring_font(family, style)
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    hb.shape(font, buffer, {})
+    return sum(position.x_advance for position in buffer.glyph_positions) * 1000 / font.face.upem
+
+
+@cache
+def _measuring_font(family: str, style: str) -> hb.Font:
+    """A HarfBuzz font for measuring only (shared by every document; HarfBuzz fonts are safe to share)."""
+    name = next(font.files[style] for font in SCRIPT_FONTS if font.family == family)
+    return hb.Font(hb.Face(hb.Blob.from_file_path(str(font_path(name)))))
 
 
 def shape(pdf: FPDF, text: str, style: str, size: float) -> list[Run]:
     """Shape ``text`` run by run; the glyphs join the fonts' subsets (and their ToUnicode maps)."""
-    return [_shape_run(_font(pdf, family, style), part, size) for family, part in font_runs(text)]
+    return [_shape_run(_font(pdf, family, style), part, size) for family, part in _font_runs(text)]
 
 
 def _shape_run(font: TTFFont, text: str, size: float) -> Run:

@@ -22,6 +22,8 @@ QR_X = PAGE_WIDTH_MM - MARGIN_MM - QR_MM
 TABLE_RIGHT = QR_X - 6.0
 LABEL_MM = 42.0
 GAP_MM = 3.0
+FOOTER_TOP = PAGE_HEIGHT_MM - MARGIN_MM - 14
+SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 KIND_TEXT = {
     Kind.TRAINING: N_("Training (skills gained abroad)"),
     Kind.PRIOR_SKILLS: N_("Prior skills (recognised on arrival)"),
@@ -43,16 +45,33 @@ def certificate_pdf(
 ) -> bytes:
     """Lay out the certificate on one A4 page in ``language`` (with English beside) and return the PDF."""
     language = known_language(language)
+    document, bottom = _layout(card, qr_png, verify_url, printed_at, language, SCALES[0])
+    for scale in SCALES[1:]:  # long names and titles: smaller type until the page holds everything
+        if bottom <= FOOTER_TOP - 2:
+            break
+        document.close()
+        document, bottom = _layout(card, qr_png, verify_url, printed_at, language, scale)
+    return document.output()
+
+
+def _layout(
+    card: WalletCard, qr_png: bytes, verify_url: str, printed_at: datetime, language: str, scale: float
+) -> tuple[Document, float]:
+    """The certificate drawn at one type scale, and where its table ends."""
     document = Document.a4(
-        title=f"Skills certificate: {card.qualification}", author=card.provider, created=printed_at, margin=MARGIN_MM
+        title=f"Skills certificate: {card.qualification}",
+        author=card.provider,
+        created=printed_at,
+        margin=MARGIN_MM,
+        scale=scale,
     )
     document.pdf.set_lang(language)
     document.add_page()
     y = _heading(document, card, language, MARGIN_MM) + 6
-    _details(document, detail_rows(card, language), y)
+    bottom = _details(document, detail_rows(card, language), y)
     _qr(document, qr_png, verify_url, card, language, y)
     _footer(document, printed_at, language)
-    return document.output()
+    return document, bottom
 
 
 def detail_rows(card: WalletCard, language: str = "en") -> list[Row]:
@@ -122,7 +141,7 @@ def _footer(document: Document, printed_at: datetime, language: str) -> None:
         ),
         date=_day(printed_at.date()),
     )
-    document.pair(message, MARGIN_MM, PAGE_HEIGHT_MM - MARGIN_MM - 14, width, 8.5, align="C")
+    document.pair(message, MARGIN_MM, FOOTER_TOP, width, 8.5, align="C")
 
 
 def _level(card: WalletCard, language: str) -> tuple[str, str | None]:
