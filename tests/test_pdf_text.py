@@ -316,3 +316,8 @@ def test_a_very_long_name_stays_inside_its_slip() -> None:
         private = [y for y, text in heights if "Keep this slip private" in text]
         inside = [y for y in private if top - band < y < top]
         assert len(inside) == 1 and top - band < code_height < top, f"slip {n} spills out of its cut lines"
+
+
+def test_the_verification_address_is_printed_whole_on_one_line() -> None:
+    address = "https://skills-credentials.labour-ministry.example.org/verify"
+    assert address in lines_of(certificate_pdf(card(SPANISH), qr_png(), address, NOW, "es"))

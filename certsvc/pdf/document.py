@@ -120,6 +120,15 @@ class Document:
             y += height
         return y
 
+    def fitted(
+        self, text: str, x: float, y: float, width: float, size: float, *, bold: bool = False, align: Align = "L"
+    ) -> float:
+        """One line in type small enough to fit ``width`` (down to 6 pt; an address must not break); the y below."""
+        fitting = size
+        while fitting > 6 and self.width(text, fitting, bold) > width:
+            fitting -= 0.5
+        return self.line(text, x, y, width, fitting, bold=bold, align=align)
+
     def pair(
         self,
         texts: tuple[str, str | None],

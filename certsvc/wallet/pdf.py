@@ -128,7 +128,7 @@ def _qr(document: Document, qr_png: bytes, verify_url: str, card: WalletCard, la
     document.image(qr_png, QR_X, y, QR_MM, f"QR code of credential {card.public_id}")
     message = both(language, N_("Scan the QR code with a phone camera, or check it at"))
     y = document.pair(message, QR_X, y + QR_MM + 1, QR_MM, 10, align="C")
-    document.line(verify_url, QR_X, y + 1, QR_MM, 11, bold=True, align="C")
+    document.fitted(verify_url, QR_X, y + 1, QR_MM, 11, bold=True, align="C")
 
 
 def _footer(document: Document, printed_at: datetime, language: str) -> None:
