@@ -319,5 +319,11 @@ def test_a_very_long_name_stays_inside_its_slip() -> None:
 
 
 def test_the_verification_address_is_printed_whole_on_one_line() -> None:
-    address = "https://skills-credentials.labour-ministry.example.org/verify"
+    address = "https://skills-credentials.labour.example.org/verify"
     assert address in lines_of(certificate_pdf(card(SPANISH), qr_png(), address, NOW, "es"))
+    # Longer than the column even in small type: broken after a slash only, nothing lost.
+    longest = "https://skills-credentials.labour-ministry.example.org/credentials/verify"
+    lines = lines_of(certificate_pdf(card(SPANISH), qr_png(), longest, NOW, "es"))
+    start = next(n for n, line in enumerate(lines) if line.startswith("https://"))
+    end = next(n for n in range(start, len(lines)) if "".join(lines[start : n + 1]) == longest)
+    assert end > start and all(line.endswith("/") for line in lines[start:end])

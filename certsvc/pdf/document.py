@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -22,6 +23,8 @@ PT_MM = 25.4 / 72
 #: The English beside a translated text: a little smaller and grey (still dark enough to photocopy).
 ENGLISH_SCALE = 0.82
 ENGLISH_GRAY = 0.3
+#: The smallest type an address may shrink to before it breaks (after a slash).
+MIN_PT = 6.5
 Align = Literal["L", "C", "R"]
 
 
@@ -123,11 +126,18 @@ class Document:
     def fitted(
         self, text: str, x: float, y: float, width: float, size: float, *, bold: bool = False, align: Align = "L"
     ) -> float:
-        """One line in type small enough to fit ``width`` (down to 6 pt; an address must not break); the y below."""
+        """An address on one line in smaller type (down to 6.5 pt), else broken after slashes only; the y below."""
         fitting = size
-        while fitting > 6 and self.width(text, fitting, bold) > width:
+        while fitting > MIN_PT and self.width(text, fitting, bold) > width:
             fitting -= 0.5
-        return self.line(text, x, y, width, fitting, bold=bold, align=align)
+        lines = [""]
+        for part in re.findall(r"[^/]*/*", text):
+            if lines[-1] and self.width(lines[-1] + part, fitting, bold) > width:
+                lines.append("")
+            lines[-1] += part
+        for line in lines:
+            y = self.line(line, x, y, width, fitting, bold=bold, align=align)
+        return y
 
     def pair(
         self,
