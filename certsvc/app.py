@@ -16,7 +16,17 @@ from certsvc.authority import indicators_views
 from certsvc.authority import views as authority_views
 from certsvc.store import audit_commands, db, db_commands
 from certsvc.wallet import views as wallet_views
-from certsvc.web import error_handlers, health, i18n, logs, metrics, public_pages, published_keys, published_lists
+from certsvc.web import (
+    error_handlers,
+    front_door,
+    health,
+    i18n,
+    logs,
+    metrics,
+    public_pages,
+    published_keys,
+    published_lists,
+)
 from issuers import api, views_embassy, views_imports, views_provider
 from verifier import web as verifier_web
 
@@ -56,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(authority_views.bp)
     app.register_blueprint(indicators_views.bp)
     verifier_web.init_app(app)
+    front_door.init_app(app)
     wallet_views.init_app(app)
     app.cli.add_command(db_commands.db)
     app.cli.add_command(audit_commands.audit_group)

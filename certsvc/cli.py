@@ -151,24 +151,48 @@ def _describe(result: dict) -> str:
     type=click.Path(file_okay=False),
     help="Write the offline demo (trust lists, status lists, sample QR codes) into this folder and exit.",
 )
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-def demo(out_dir: str | None, base_url: str, port: int) -> None:
+@click.option(
+    "--base-url",
+    default=None,
+    help="The demo's public address, named by every key id and QR code "
+    "(default: http://127.0.0.1:PORT, or the address an existing demo was created with).",
+)
+@click.option(
+    "--port", default=None, type=click.IntRange(1, 65535), help="Port to listen on (default: the base URL's or 5000)."
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 lets phones on your network open the QR codes (give --base-url too).",
+)
+def demo(out_dir: str | None, base_url: str | None, port: int | None, host: str) -> None:
     """Start the service on SQLite with demo data (idempotent), or write the offline demo with --out."""
+    from certsvc import config
+
     if out_dir is not None:
         from certsvc.demo.offline import write_demo
 
-        commands = write_demo(Path(out_dir), base_url.rstrip("/"), datetime.now(UTC))
+        try:
+            base = config.normalise_base_url(base_url or f"http://127.0.0.1:{port or 5000}")
+        except config.ConfigError as exc:
+            raise click.BadParameter(exc.message, param_hint="--base-url") from exc
+        commands = write_demo(Path(out_dir), base, datetime.now(UTC))
         click.echo(f"Demo written to {out_dir}/. Check the credentials with:\n")
         for command in commands:
             click.echo("  " + command)
         return
     from certsvc.app import create_app
-    from certsvc.demo.server import HOST, prepare_demo, print_welcome
+    from certsvc.demo.server import demo_address, prepare_demo, print_welcome, serve
 
-    app = prepare_demo(base_url.rstrip("/"), create_app)
+    try:
+        base, listen_port = demo_address(config.instance_path(), base_url, port)
+        app = prepare_demo(base, create_app)
+    except config.ConfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
     print_welcome(app)
-    app.run(host=HOST, port=port, debug=False, use_reloader=False)
+    serve(app, listen_port, host)
 
 
 @main.command("import-cohort")

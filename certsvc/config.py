@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Config, Flask, current_app, has_app_context
 
@@ -113,6 +114,49 @@ def write_instance_secrets(instance_folder: str, extra: Mapping[str, Any] | None
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     return path
+
+
+def instance_base_url(instance_folder: str) -> str | None:
+    """The BASE_URL the instance was created with (from ``instance/config.py``), or None when there is none yet."""
+    path = Path(instance_folder) / INSTANCE_FILE
+    if not path.exists():
+        return None
+    settings = Config(instance_folder, {"BASE_URL": DEFAULTS["BASE_URL"]})
+    settings.from_pyfile(INSTANCE_FILE)
+    return normalise_base_url(str(settings["BASE_URL"]))
+
+
+def normalise_base_url(unverified_url: str) -> str:
+    """``scheme://host[:port]`` in lower case without a trailing slash; ConfigError for anything else."""
+    url = unverified_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ConfigError(f"{unverified_url!r} is not a base URL such as http://127.0.0.1:5000", setting="BASE_URL")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"{unverified_url!r} has more than a scheme, host and port; the service answers at the root of its address",
+            setting="BASE_URL",
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def check_instance_base_url(instance_folder: str, wanted: str) -> None:
+    """Refuse a base URL other than the one the instance was created with: its keys and QR codes name that one."""
+    created_with = instance_base_url(instance_folder)
+    if created_with is None or created_with == wanted:
+        return
+    raise ConfigError(
+        f"the instance in {instance_folder} was created for {created_with}, not {wanted}: its key ids, "
+        f"trust lists and QR codes name {created_with}. Keep using it with --base-url {created_with}, or start "
+        f"afresh: delete {instance_folder} (or set {ENV_PREFIX}_INSTANCE_PATH to a new folder) and run again.",
+        setting="BASE_URL",
+        created_with=created_with,
+        wanted=wanted,
+    )
 
 
 def configured_database_url() -> str:

@@ -18,6 +18,7 @@ from certsvc.accounts.users import AccountError, InvalidLogin, LoginThrottled, T
 from certsvc.store import db
 from certsvc.store.models import Role, User
 from certsvc.web.error_handlers import wants_json
+from certsvc.web.workspace import workspace_endpoint
 
 bp = Blueprint("auth", __name__)
 
@@ -68,7 +69,8 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form, error=exc.message), 429, headers
     session.commit()
     log_in(user)
-    return redirect(_safe_next(form.next.data) or url_for("auth.account"))
+    # Each user lands where they work: the provider's dashboard, the embassy's queue, the authority's overview.
+    return redirect(_safe_next(form.next.data) or url_for(workspace_endpoint(user.org.kind)))
 
 
 @bp.post("/logout")

@@ -19,13 +19,14 @@ from certsvc.accounts.organisations import create_organisation
 from certsvc.accounts.users import create_user
 from certsvc.authority import publishing
 from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
-from certsvc.demo.catalogue import CORRIDORS, CorridorEntry, OrgEntry
+from certsvc.demo.catalogue import CORRIDORS, CorridorEntry, OrgEntry, QualificationEntry
 from certsvc.store.models import (
     Accreditation,
     Credential,
     CredentialClaim,
     Equivalence,
     Learner,
+    NationalQualification,
     Organisation,
     OrgKind,
     Qualification,
@@ -43,9 +44,12 @@ ACTOR = "demo"
 
 @dataclass(frozen=True)
 class DemoLogin:
+    """A demo user to print: email, role, organisation and its kind (which says where the user works)."""
+
     email: str
     role: str
     organisation: str
+    kind: str
 
 
 def seed(session: Session, *, kek: str, base_url: str, hasher: PasswordHasher, now: datetime) -> list[DemoLogin]:
@@ -90,13 +94,14 @@ def _user(session: Session, org: Organisation, hasher: PasswordHasher, now: date
     email = f"{role.value}@{org.slug}.example"
     if session.scalar(select(User.id).where(User.email == email)) is None:
         create_user(session, org, email=email, password=DEMO_PASSWORD, role=role, hasher=hasher, actor=ACTOR, now=now)
-    return DemoLogin(email, role.value, org.name)
+    return DemoLogin(email, role.value, org.name, org.kind.value)
 
 
 def _recognition(
     session: Session, corridor: CorridorEntry, authority: Organisation, provider: Organisation, now: datetime
 ) -> None:
     for entry in corridor.qualifications:
+        _national(session, authority, entry, now)
         qualification = session.scalar(
             select(Qualification).where(Qualification.provider_id == provider.id, Qualification.code == entry.code)
         )
@@ -135,16 +140,52 @@ def _recognition(
         )
 
 
-_SAMPLES = (
-    # (name, birth date, ID number, sex, kind, final state)
-    ("Maria Santos Dela Cruz", date(1990, 5, 17), "P1234567A", "F", "training", "cosigned"),
-    ("Jose Reyes Bautista", date(1987, 2, 3), "P2345678B", "M", "prior_skills", "cosigned"),
-    ("Ana Lim Garcia", date(1995, 9, 30), "P3456789C", "F", "training", "awaiting_cosign"),
-    ("Ramon Cruz Villanueva", date(1992, 12, 1), "P4567890D", "M", "training", "revoked"),
-    ("Liza Mae Torres", date(1998, 7, 21), "P5678901E", "F", "training", "rejected"),
-    ("Carlo Mendoza Aquino", date(1985, 4, 11), "P6789012F", "M", "training", "suspended"),
-    ("Grace Ann Ramos", date(1993, 3, 8), "P7890123G", "F", "prior_skills", "withdrawn"),
-)
+def _national(session: Session, authority: Organisation, entry: QualificationEntry, now: datetime) -> None:
+    """The national qualification an equivalence maps to, in the authority's catalogue (once)."""
+    exists = session.scalar(
+        select(NationalQualification.id).where(
+            NationalQualification.authority_id == authority.id, NationalQualification.code == entry.national_code
+        )
+    )
+    if exists is None:
+        session.add(
+            NationalQualification(
+                authority_id=authority.id,
+                code=entry.national_code,
+                title=entry.national_title,
+                framework=entry.national_framework,
+                level=entry.national_level,
+                isco_code=entry.isco_code,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+#: (name, birth date, ID number, sex, kind, final state) of each corridor's sample learners. Names are
+#: those of the corridor's nationals (one Burmese name in its own script), so every state and
+#: every script the certificate prints is there to try.
+_SAMPLES = {
+    "PH": (
+        ("Maria Santos Dela Cruz", date(1990, 5, 17), "P1234567A", "F", "training", "cosigned"),
+        ("Jose Reyes Bautista", date(1987, 2, 3), "P2345678B", "M", "prior_skills", "cosigned"),
+        ("Ana Lim Garcia", date(1995, 9, 30), "P3456789C", "F", "training", "awaiting_cosign"),
+        ("Ramon Cruz Villanueva", date(1992, 12, 1), "P4567890D", "M", "training", "revoked"),
+        ("Liza Mae Torres", date(1998, 7, 21), "P5678901E", "F", "training", "rejected"),
+        ("Carlo Mendoza Aquino", date(1985, 4, 11), "P6789012F", "M", "training", "suspended"),
+        ("Grace Ann Ramos", date(1993, 3, 8), "P7890123G", "F", "prior_skills", "withdrawn"),
+    ),
+    "MM": (
+        ("အောင်ကိုကို", date(1991, 8, 14), "MA1234567", "M", "training", "cosigned"),
+        ("Thiri Win Aung", date(1996, 1, 25), "MB2345678", "F", "prior_skills", "cosigned"),
+        ("Kyaw Zin Htet", date(1994, 11, 2), "MC3456789", "M", "training", "awaiting_cosign"),
+    ),
+    "SV": (
+        ("José Antonio Hernández Peña", date(1989, 6, 9), "01234567-8", "M", "training", "cosigned"),
+        ("María Fernanda López Ramírez", date(1997, 10, 3), "02345678-9", "F", "prior_skills", "cosigned"),
+        ("Óscar Iván Martínez Núñez", date(1993, 2, 27), "03456789-0", "M", "training", "awaiting_cosign"),
+    ),
+}
 
 
 def _sample_credentials(
@@ -159,7 +200,7 @@ def _sample_credentials(
     provider, embassy = orgs[OrgKind.PROVIDER], orgs[OrgKind.EMBASSY]
     if session.scalar(select(Credential.id).where(Credential.provider_id == provider.id).limit(1)) is not None:
         return
-    samples = _SAMPLES if corridor.origin == "PH" else _SAMPLES[:3]
+    samples = _SAMPLES[corridor.origin]
     issuer = signer_for(session, provider, kek, base_url)
     cosigner = signer_for(session, embassy, kek, base_url)
     issued = now - timedelta(days=20)

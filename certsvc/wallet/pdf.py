@@ -1,157 +1,162 @@
-"""The printable A4 certificate of a wallet credential (fpdf2): who, what, who signed, when, and the QR.
+"""The printable A4 certificate of a wallet credential: who, what, who signed, when, and the QR.
 
-The QR goes in as the same lossless PNG the wallet shows, 60 mm wide with its quiet zone
-(the symbol itself over 50 mm), so a cheap phone scans it from paper. The text uses the
-PDF core fonts, which cover Latin-1: any other letters are written without their accents
-or, failing that, as '?'; the QR code always carries the exact signed name.
+Printed in the holder's language with the English beside it, in the fonts shipped with
+the package (``certsvc.pdf``), so that every name prints as it was signed, in any script
+of our corridors. The QR goes in as the same lossless PNG the wallet shows, 60 mm wide
+with its quiet zone (the symbol itself over 50 mm), so a cheap phone scans it from paper.
 """
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from datetime import date, datetime
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from certsvc.credentials.openbadge import Kind
+from certsvc.pdf.document import PAGE_HEIGHT_MM, PAGE_WIDTH_MM, Document
+from certsvc.pdf.language import N_, both, known_language
 from certsvc.wallet.cards import WalletCard, WalletState
 
 QR_MM = 60.0
-PAGE_WIDTH_MM = 210.0
-MARGIN_MM = 20.0
+MARGIN_MM = 15.0
+#: The details table on the left, the QR code and how to check it on the right.
+QR_X = PAGE_WIDTH_MM - MARGIN_MM - QR_MM
+TABLE_RIGHT = QR_X - 6.0
+LABEL_MM = 42.0
+GAP_MM = 3.0
+FOOTER_TOP = PAGE_HEIGHT_MM - MARGIN_MM - 14
+SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 KIND_TEXT = {
-    Kind.TRAINING: "Training (skills gained abroad)",
-    Kind.PRIOR_SKILLS: "Prior skills (recognised on arrival)",
+    Kind.TRAINING: N_("Training (skills gained abroad)"),
+    Kind.PRIOR_SKILLS: N_("Prior skills (recognised on arrival)"),
 }
 STATE_TEXT = {
-    WalletState.AWAITING: "Awaiting embassy co-signature",
-    WalletState.RECOGNISED: "Recognised: co-signed by the embassy",
-    WalletState.REVOKED: "Revoked by the provider",
-    WalletState.EXPIRED: "Expired",
-    WalletState.SUSPENDED: "Suspended by the provider",
-    WalletState.WITHDRAWN: "Co-signature withdrawn by the embassy",
-    WalletState.REJECTED: "Rejected by the embassy",
+    WalletState.AWAITING: N_("Awaiting embassy co-signature"),
+    WalletState.RECOGNISED: N_("Recognised: co-signed by the embassy"),
+    WalletState.REVOKED: N_("Revoked by the provider"),
+    WalletState.EXPIRED: N_("Expired"),
+    WalletState.SUSPENDED: N_("Suspended by the provider"),
+    WalletState.WITHDRAWN: N_("Co-signature withdrawn by the embassy"),
+    WalletState.REJECTED: N_("Rejected by the embassy"),
 }
+Row = tuple[tuple[str, str | None], tuple[str, str | None]]
 
 
-def certificate_pdf(card: WalletCard, qr_png: bytes, verify_url: str, printed_at: datetime) -> bytes:
-    """Lay out the certificate on one A4 page and return the PDF file."""
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
-    pdf.set_title(_latin(f"Skills certificate: {card.qualification}"))
-    pdf.set_author(_latin(card.provider))
-    pdf.set_creator("certsvc")
-    pdf.set_creation_date(printed_at)
-    pdf.add_page()
-    _heading(pdf, card)
-    _details(pdf, card)
-    _qr(pdf, qr_png, verify_url, card)
-    _footer(pdf, printed_at)
-    return bytes(pdf.output())
+def certificate_pdf(
+    card: WalletCard, qr_png: bytes, verify_url: str, printed_at: datetime, language: str = "en"
+) -> bytes:
+    """Lay out the certificate on one A4 page in ``language`` (with English beside) and return the PDF."""
+    language = known_language(language)
+    document, bottom = _layout(card, qr_png, verify_url, printed_at, language, SCALES[0])
+    for scale in SCALES[1:]:  # long names and titles: smaller type until the page holds everything
+        if bottom <= FOOTER_TOP - 2:
+            break
+        document.close()
+        document, bottom = _layout(card, qr_png, verify_url, printed_at, language, scale)
+    return document.output()
 
 
-def detail_rows(card: WalletCard) -> list[tuple[str, str]]:
-    """The certificate's table: label and value, in print order."""
-    rows = [
-        ("Holder", card.holder),
-        ("Qualification", card.qualification),
-        ("Level", _level(card)),
-        ("Kind", KIND_TEXT[card.kind]),
-        ("Provider", card.provider),
-        ("Co-signed by", _cosigner(card)),
-        ("Issued on", _day(card.issued)),
+def _layout(
+    card: WalletCard, qr_png: bytes, verify_url: str, printed_at: datetime, language: str, scale: float
+) -> tuple[Document, float]:
+    """The certificate drawn at one type scale, and where its table ends."""
+    document = Document.a4(
+        title=f"Skills certificate: {card.qualification}",
+        author=card.provider,
+        created=printed_at,
+        margin=MARGIN_MM,
+        scale=scale,
+    )
+    document.pdf.set_lang(language)
+    document.add_page()
+    y = _heading(document, card, language, MARGIN_MM) + 6
+    bottom = _details(document, detail_rows(card, language), y)
+    _qr(document, qr_png, verify_url, card, language, y)
+    _footer(document, printed_at, language)
+    return document, bottom
+
+
+def detail_rows(card: WalletCard, language: str = "en") -> list[Row]:
+    """The certificate's table: label and value, each in ``language`` and English, in print order."""
+
+    def text(value: str) -> tuple[str, str | None]:
+        return value, None
+
+    rows: list[Row] = [
+        (both(language, N_("Holder")), text(card.holder)),
+        (both(language, N_("Qualification")), text(card.qualification)),
+        (both(language, N_("Level")), _level(card, language)),
+        (both(language, N_("Kind")), both(language, KIND_TEXT[card.kind])),
+        (both(language, N_("Training provider")), text(card.provider)),
+        (both(language, N_("Co-signing embassy")), _cosigner(card, language)),
+        (both(language, N_("Issued on")), text(_day(card.issued))),
     ]
     if card.assessed_on is not None:
-        rows.append(("Assessed on", _day(card.assessed_on)))
+        rows.append((both(language, N_("Assessed on")), text(_day(card.assessed_on))))
     if card.cosigned_on is not None:
-        rows.append(("Co-signed on", _day(card.cosigned_on)))
+        rows.append((both(language, N_("Co-signed on")), text(_day(card.cosigned_on))))
     if card.valid_until is not None:
-        rows.append(("Valid until", _day(card.valid_until)))
-    rows.append(("State when printed", STATE_TEXT[card.state]))
-    rows.append(("Credential id", card.public_id))
+        rows.append((both(language, N_("Valid until")), text(_day(card.valid_until))))
+    rows.append((both(language, N_("State when printed")), both(language, STATE_TEXT[card.state])))
+    rows.append((both(language, N_("Credential id")), text(card.public_id)))
     return rows
 
 
-def _heading(pdf: FPDF, card: WalletCard) -> None:
+def _heading(document: Document, card: WalletCard, language: str, y: float) -> float:
     width = PAGE_WIDTH_MM - 2 * MARGIN_MM
-    pdf.set_font("helvetica", "B", 24)
-    pdf.cell(width, 12, "Skills certificate", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "", 12)
-    pdf.cell(width, 8, "This certifies that", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "B", 20)
-    pdf.multi_cell(width, 10, _latin(card.holder), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "", 12)
-    achieved = "has achieved" if card.kind is Kind.TRAINING else "was assessed on arrival and holds"
-    pdf.cell(width, 8, achieved, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "B", 16)
-    pdf.multi_cell(width, 8, _latin(card.qualification), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "", 12)
-    pdf.cell(width, 7, _latin(_level(card)), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
+    y = document.pair(both(language, N_("Skills certificate")), MARGIN_MM, y, width, 22, bold=True, align="C")
+    y = document.pair(both(language, N_("This certifies that")), MARGIN_MM, y + 2, width, 11, align="C")
+    y = document.line(card.holder, MARGIN_MM, y + 1, width, 19, bold=True, align="C")
+    achieved = N_("has achieved") if card.kind is Kind.TRAINING else N_("was assessed on arrival and holds")
+    y = document.pair(both(language, achieved), MARGIN_MM, y + 1, width, 11, align="C")
+    y = document.line(card.qualification, MARGIN_MM, y + 1, width, 15, bold=True, align="C")
+    level, english_level = _level(card, language)
+    return document.pair((level, english_level), MARGIN_MM, y, width, 11, align="C")
 
 
-def _details(pdf: FPDF, card: WalletCard) -> None:
-    label_width, value_width = 45.0, PAGE_WIDTH_MM - 2 * MARGIN_MM - 45.0
-    for label, value in detail_rows(card):
-        pdf.set_font("helvetica", "B", 11)
-        pdf.cell(label_width, 7, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
-        pdf.set_font("helvetica", "", 11)
-        pdf.multi_cell(value_width, 7, _latin(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
+def _details(document: Document, rows: list[Row], y: float) -> float:
+    value_x = MARGIN_MM + LABEL_MM + GAP_MM
+    value_width = TABLE_RIGHT - value_x
+    document.rule(MARGIN_MM, y, TABLE_RIGHT, y, width=0.2)
+    for label, value in rows:
+        below_label = document.pair(label, MARGIN_MM, y + 0.8, LABEL_MM, 9, bold=True)
+        below_value = document.pair(value, value_x, y + 0.8, value_width, 10)
+        y = max(below_label, below_value) + 0.8
+        document.rule(MARGIN_MM, y, TABLE_RIGHT, y, width=0.2)
+    return y
 
 
-def _qr(pdf: FPDF, qr_png: bytes, verify_url: str, card: WalletCard) -> None:
+def _qr(document: Document, qr_png: bytes, verify_url: str, card: WalletCard, language: str, y: float) -> None:
+    document.image(qr_png, QR_X, y, QR_MM, f"QR code of credential {card.public_id}")
+    message = both(language, N_("Scan the QR code with a phone camera, or check it at"))
+    y = document.pair(message, QR_X, y + QR_MM + 1, QR_MM, 10, align="C")
+    document.fitted(verify_url, QR_X, y + 1, QR_MM, 11, bold=True, align="C")
+
+
+def _footer(document: Document, printed_at: datetime, language: str) -> None:
     width = PAGE_WIDTH_MM - 2 * MARGIN_MM
-    x = (PAGE_WIDTH_MM - QR_MM) / 2
-    y = pdf.get_y()
-    pdf.image(io.BytesIO(qr_png), x=x, y=y, w=QR_MM, h=QR_MM, alt_text=f"QR code of credential {card.public_id}")
-    pdf.set_y(y + QR_MM + 3)
-    pdf.set_font("helvetica", "", 11)
-    pdf.cell(width, 6, "Scan the QR code with a phone camera, or check it at", align="C", new_x=XPos.LMARGIN)
-    pdf.ln(6)
-    pdf.set_font("helvetica", "B", 14)
-    pdf.cell(width, 8, _latin(verify_url), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def _footer(pdf: FPDF, printed_at: datetime) -> None:
-    width = PAGE_WIDTH_MM - 2 * MARGIN_MM
-    pdf.set_y(-30)
-    pdf.set_font("helvetica", "", 9)
-    text = (
-        f"Printed on {_day(printed_at.date())}. The QR code carries the signed credential; "
-        "scanning it checks the signatures and the credential's current status."
+    message = both(
+        language,
+        N_(
+            "Printed on %(date)s. The QR code carries the signed credential; "
+            "scanning it checks the signatures and the credential's current status."
+        ),
+        date=_day(printed_at.date()),
     )
-    pdf.multi_cell(width, 5, text, align="C")
+    document.pair(message, MARGIN_MM, FOOTER_TOP, width, 8.5, align="C")
 
 
-def _level(card: WalletCard) -> str:
+def _level(card: WalletCard, language: str) -> tuple[str, str | None]:
     if card.framework and card.level:
-        return f"{card.framework} level {card.level}"
-    return "-"
+        return both(language, N_("%(framework)s level %(level)s"), framework=card.framework, level=card.level)
+    return "-", None
 
 
-def _cosigner(card: WalletCard) -> str:
+def _cosigner(card: WalletCard, language: str) -> tuple[str, str | None]:
     if card.cosigned_on is not None and card.embassy and card.state is not WalletState.REJECTED:
-        return card.embassy
+        return card.embassy, None
     if card.embassy and card.state is WalletState.AWAITING:
-        return f"Not yet: awaiting {card.embassy}"
-    return "Not co-signed"
+        return both(language, N_("Not yet: awaiting %(embassy)s"), embassy=card.embassy)
+    return both(language, N_("Not co-signed"))
 
 
 def _day(day: date) -> str:
     return day.isoformat()
-
-
-def _latin(text: str) -> str:
-    """Text the core fonts can draw: Latin-1 as is, other letters without accents, else '?'."""
-    out = []
-    for char in text:
-        if ord(char) < 256:
-            out.append(char)
-            continue
-        stripped = "".join(c for c in unicodedata.normalize("NFKD", char) if ord(c) < 256)
-        out.append(stripped or "?")
-    return "".join(out)

@@ -428,11 +428,12 @@ def credential_file(public_id: str) -> ResponseReturnValue:
 @bp.get(f"/c/{PUBLIC_ID}/certificate.pdf")
 @signed_in
 def certificate(public_id: str) -> ResponseReturnValue:
-    """The printable A4 certificate with the QR code and the verification address."""
+    """The printable A4 certificate with the QR code and the verification address, in the page's language."""
     data, now = db.get_session(), _now()
     found = cards.own_credential(data, _user(), public_id)
     qr_png_bytes = image.render_png(qr_text_of(found, _base_url()), box_size=QR_BOX)
-    document = pdf.certificate_pdf(cards.card_of(data, found, now), qr_png_bytes, _verify_url(), now)
+    card = cards.card_of(data, found, now)
+    document = pdf.certificate_pdf(card, qr_png_bytes, _verify_url(), now, current_language().code)
     headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="certificate-{public_id}.pdf"'}
     return Response(document, mimetype="application/pdf", headers=headers)
 

@@ -41,14 +41,27 @@
     show(errorBox, true);
   }
 
-  function verify(text) {
-    show(checking, true);
+  // A new check takes the previous verdict off the screen at once: no one may read it as the new one's.
+  var latest = 0;
+  function startChecking() {
+    slot.replaceChildren();
     show(errorBox, false);
-    return postJson(slot.dataset.api, { credential: text, display: true })
-      .then(function (result) { render(result.display, text); })
-      .catch(fail)
-      .then(function () { show(checking, false); });
+    show(checking, true);
   }
+
+  function verify(text) {
+    var mine = ++latest;
+    startChecking();
+    return postJson(slot.dataset.api, { credential: text, display: true })
+      .then(function (result) { if (mine === latest) render(result.display, text); })
+      .catch(function (error) { if (mine === latest) fail(error); })
+      .then(function () { if (mine === latest) show(checking, false); });
+  }
+
+  // Upload and paste post the form to the server; the old verdict goes while the new page loads.
+  document.querySelectorAll("form.upload, form.paste").forEach(function (form) {
+    form.addEventListener("submit", function () { latest++; startChecking(); });
+  });
 
   function setSlot(root, name, value) {
     var el = root.querySelector('[data-slot="' + name + '"]');

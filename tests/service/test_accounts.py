@@ -95,7 +95,7 @@ def test_login_and_logout(app: Flask, client: FlaskClient) -> None:
     seed(app)
     assert client.get("/account").status_code == 302  # not signed in: to the login page
     response = login(client)
-    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    assert response.status_code == 302 and response.headers["Location"] == "/provider/"  # the user's workspace
     page = client.get("/account")
     assert page.status_code == 200 and OFFICER in page.get_data(as_text=True)
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
@@ -147,8 +147,8 @@ def test_login_form_without_csrf_is_rejected(app: Flask, client: FlaskClient) ->
 def test_login_redirects_only_to_local_paths(app: Flask, client: FlaskClient) -> None:
     seed(app)
     token = csrf_token(client)
-    for target, expected in [("/account/tokens", "/account/tokens"), ("https://evil.example/", "/account"),
-                             ("//evil.example", "/account")]:  # fmt: skip
+    for target, expected in [("/account/tokens", "/account/tokens"), ("https://evil.example/", "/provider/"),
+                             ("//evil.example", "/provider/")]:  # fmt: skip
         data = {"email": OFFICER, "password": PASSWORD, "csrf_token": token, "next": target}
         response = client.post("/login", data=data)
         assert response.headers["Location"] == expected

@@ -198,7 +198,7 @@ def test_every_change_signs_a_new_version_and_earlier_ones_stay(world: Session) 
             world,
             tesda,
             _national(world, tesda).id,
-            NationalQualificationData("COOK-NCII", "Cookery NC II (2026)", "PQF", "2", "5120"),
+            NationalQualificationData("BREAD-NCII", "Bread and Pastry Production NC II (2026)", "PQF", "2", "7512"),
             at,
         ),
         lambda: national_catalogue.remove_equivalence(world, tesda, _rule(world, tesda, cook).id, at),
@@ -410,10 +410,15 @@ def test_each_change_is_audited_and_the_chain_holds(world: Session) -> None:
 
 
 def _national(session: Session, tesda: Organisation) -> NationalQualification:
-    existing = session.scalar(select(NationalQualification).where(NationalQualification.authority_id == tesda.id))
+    existing = session.scalar(
+        select(NationalQualification).where(
+            NationalQualification.authority_id == tesda.id, NationalQualification.code == "BREAD-NCII"
+        )
+    )
     if existing is not None:
         return existing
-    data = NationalQualificationData("COOK-NCII", "Cookery NC II", "PQF", "2", "5120")
+    # Not one the demo seeds (its catalogue holds what its equivalences map to).
+    data = NationalQualificationData("BREAD-NCII", "Bread and Pastry Production NC II", "PQF", "2", "7512")
     return national_catalogue.add_national_qualification(session, tesda, data, change(SEEDED))
 
 
@@ -527,7 +532,12 @@ def test_an_admin_administers_through_the_pages(site: Flask, client: FlaskClient
         return client.post(path, data={**data, "csrf_token": csrf_token(client, "/authority/catalogue")})
 
     response = post(
-        "/authority/catalogue", code="COOK-NCII", title="Cookery NC II", framework="PQF", level="2", isco_code="5120"
+        "/authority/catalogue",
+        code="BREAD-NCII",
+        title="Bread and Pastry Production NC II",
+        framework="PQF",
+        level="2",
+        isco_code="7512",
     )
     assert response.status_code == 302
     with db.session_factory(site)() as session:

@@ -1,0 +1,1 @@
+"""Printable PDFs in every script of our corridors: shipped fonts, shaping, layout, certificates and claim slips."""
