@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from certsvc.credentials.catalogue import CatalogueEntry, catalogue_from_json, catalogue_to_json
 from certsvc.credentials.errors import BadSignature, CertsvcError, Malformed, TrustListError, UnknownKey
 from certsvc.credentials.jws import parse_compact, parse_json_object, sign_compact
 from certsvc.credentials.keys import PublicKey, SigningKey
@@ -108,6 +109,7 @@ class TrustList:
     ttl: int
     organisations: tuple[Organisation, ...]
     equivalences: tuple[Equivalence, ...]
+    catalogue: tuple[CatalogueEntry, ...] = ()
     # Indexes built from the fields above; not constructor arguments, so that
     # ``dataclasses.replace`` builds fresh ones instead of sharing (and extending) the old.
     _keys: dict[str, tuple[Organisation, TrustedKey]] = field(
@@ -146,6 +148,7 @@ class TrustList:
             "authority": _org_to_json(self.authority),
             "organisations": [_org_to_json(o) for o in self.organisations],
             "equivalences": [_equivalence_to_json(e) for e in self.equivalences],
+            **_catalogue_claims(self.catalogue),
         }
 
 
@@ -201,7 +204,20 @@ def _trust_list_from_claims(claims: dict[str, Any]) -> TrustList:
         ttl=int(claims["ttl"]),
         organisations=tuple(_org_from_json(o) for o in claims["organisations"]),
         equivalences=tuple(_equivalence_from_json(e) for e in claims["equivalences"]),
+        catalogue=_catalogue_from_claims(claims, authority),
     )
+
+
+def _catalogue_claims(catalogue: tuple[CatalogueEntry, ...]) -> dict[str, Any]:
+    """The ``catalogue`` member, present only when the list has one (older lists stay byte-identical)."""
+    return {"catalogue": catalogue_to_json(catalogue)} if catalogue else {}
+
+
+def _catalogue_from_claims(claims: dict[str, Any], authority: Organisation) -> tuple[CatalogueEntry, ...]:
+    """Load the catalogue; every entry must name a provider the list itself carries."""
+    kinds = {str(o.get("id")): str(o.get("kind")) for o in claims["organisations"] if isinstance(o, dict)}
+    kinds[authority.id] = authority.kind.value
+    return catalogue_from_json(claims.get("catalogue"), kinds)
 
 
 def _org_to_json(org: Organisation) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""Words and phrases the QR transport's frozen dictionary (version 2) holds, written once by hand.
+
+They are the general vocabulary of skills assessment and of vocational trades in English,
+Spanish and Filipino (Tagalog): what assessors write in an evidence summary and what providers
+call their qualifications. They are not taken from any test corpus. Within each list the
+commonest come last, because the dictionary ends with them and DEFLATE reaches its end most
+cheaply. Changing anything here changes the dictionary, which would need a new format version:
+``PUBLISHED`` in ``certsvc.qr.dictionary`` pins the bytes.
+"""
+
+from __future__ import annotations
+
+TRADES_EN = """
+automotive servicing, motorcycle repair, diesel engine, heavy equipment operation, forklift, crane
+rigging, signalling, scaffolding, formwork, steel fixing, rebar, masonry, bricklaying, tiling,
+plastering, painting, carpentry, joinery, cabinet making, plumbing, pipefitting, sanitary
+installation, refrigeration and air-conditioning, electronics, electrical installation and
+maintenance, building wiring, motor control, solar panel installation, welding, shielded metal arc
+welding, gas metal arc welding, gas tungsten arc welding, flux-cored, fabrication, machining, CNC
+lathe and milling, sheet metal, garment sewing, dressmaking, tailoring, industrial sewing machine,
+bread and pastry production, baking, commercial cookery, food and beverage service, bartending,
+barista, housekeeping, front office, hotel and restaurant services, tour guiding, caregiving,
+elderly care, child care, home-based personal care, nursing aide, massage therapy, beauty care,
+hairdressing, domestic work, household services, cleaning, laundry, driving, security services,
+agriculture, plantation, oil palm, rubber tapping, horticulture, animal husbandry, fishing,
+aquaculture, food processing, meat cutting, factory production, assembly line, quality
+inspection, warehouse, logistics, inventory, packing, shipyard, construction, manufacturing,
+hospitality, health and social care, certificate in, level 1, level 2, level 3, level 4,
+National Certificate, Certificate III, Certificate II, Trade Test, Skills Certificate
+"""
+
+NARRATIVE_EN = """
+apprentice, helper, technician, operator, foreman, team leader, site engineer, head chef, sous chef,
+kitchen, restaurant, hotel, resort, care home, hospital, household, client, patient, farm, factory,
+workshop, plant, site, project, company, employer, former employer, agency, training centre;
+measured, calculated, interpreted drawings, read blueprints, followed the work instruction, set up
+the machine, adjusted, calibrated, tested, inspected, repaired, replaced, installed, assembled,
+dismantled, cleaned, stored, labelled, recorded, reported, handled, lifted, prepared, cooked,
+served, plated, fed, bathed, transferred, dressed, assisted, supervised, trained others;
+root pass, cap pass, fillet weld, groove weld, butt joint, plate, pipe, flat, horizontal,
+vertical, overhead, bend test, visual inspection, x-ray, tolerance, finish, accuracy, speed;
+hygiene, food safety, HACCP, temperature control, allergens, menu, recipe, portion, mise en place;
+vital signs, blood pressure, medication, mobility, dementia, first aid, infection control;
+circuit, breaker, distribution board, conduit, cable, earthing, insulation test, continuity;
+tools, equipment, materials, hand tools, power tools, measuring instruments, fire extinguisher,
+lockout tagout, working at height, harness, housekeeping of the work area, waste disposal;
+certificates, training records, payslips, employment contract, job description, photos, videos,
+work samples, logbook, letter, statement, testimonial, certificate of employment, records checked;
+no errors, minor errors, corrected, satisfactory, good, very good, excellent, safe, unsafe, not yet
+competent, meets the standard, to the required standard, within the time allowed, without help,
+with little supervision, independently, consistently, correctly, accurately, safely, efficiently;
+one year, two years, three years, four years, five years, six months, more than, over, about, at least,
+hours, days, weeks, months, years, daily, weekly, since, until, from, to, during, before, after;
+assessed by, assessed on, assessment, assessor, qualified assessor, workplace assessor, evidence,
+verified, confirmed, reviewed, checked, observed, demonstrated, performed, completed, passed,
+practical test, practical demonstration, skills test, trade test, written test, oral questioning,
+questions, answers, answered, interview, structured interview, portfolio, work portfolio,
+third-party report, supervisor report, reference letter, employer reference, supervisor statement,
+observed at work, on the job, in the workplace, in the workshop, at the training centre,
+candidate, the candidate, worked as, work experience, years of experience, experience in,
+safety procedures, safety rules, personal protective equipment, PPE, quality, standard, procedure,
+competent, competency, competencies, skills, knowledge, task, tasks, unit, units, elements,
+the, of, and, in, on, at, for, with, by, as, to, a, an, was, were, has, had, is, are, all, each,
+"""
+
+NARRATIVE_ES = """
+aprendiz, ayudante, técnico, operario, maestro de obra, jefe de cocina, cocinero, cocinera,
+soldador, electricista, albañil, carpintero, fontanero, costurera, cuidadora, niñera, empleada,
+taller, obra, fábrica, planta, cocina, restaurante, hotel, empresa, empleador anterior, finca,
+midió, calculó, interpretó planos, instaló, reparó, montó, inspeccionó, limpió, preparó, cocinó,
+sirvió, atendió, registró, informó, manejó, ajustó, probó, cumplió, realizó, completó, demostró,
+soldadura, placa, tubo, posición plana, horizontal, vertical, sobrecabeza, prueba de doblez,
+inspección visual, acabado, precisión, higiene, inocuidad alimentaria, receta, menú, porciones,
+signos vitales, medicamentos, primeros auxilios, movilidad, circuito, tablero, cableado, tierra,
+herramientas, equipo, materiales, extintor, trabajo en altura, arnés, orden y limpieza,
+constancia de trabajo, carta de recomendación, contrato, recibos de pago, fotos, muestras de trabajo,
+bitácora, declaración del supervisor, informe de tercero, certificado de trabajo, documentos revisados,
+sin errores, errores menores, satisfactorio, satisfactoria, bueno, muy bueno, excelente, seguro,
+según la norma, dentro del tiempo, sin ayuda, con poca supervisión, de forma independiente,
+correctamente, con seguridad, un año, dos años, tres años, cuatro años, cinco años, seis meses, más de,
+horas, días, semanas, meses, años, desde, hasta, durante, antes, después, experiencia de,
+evaluado por, evaluación, evaluador, evaluador certificado, evidencia, verificado, verificada,
+confirmado, revisado, revisada, observado, observada, aprobado, aprobada, prueba práctica,
+demostración práctica, examen escrito, preguntas orales, entrevista, portafolio, referencia del
+empleador, en el lugar de trabajo, en el taller, en el centro de formación, el candidato, la candidata,
+trabajó como, experiencia laboral, años de experiencia, normas de seguridad, equipo de protección
+personal, calidad, procedimiento, competente, competencia, habilidades, conocimientos, tareas,
+el, la, los, las, de, del, y, en, con, por, para, como, un, una, fue, se, su, sus, al, que
+"""
+
+NARRATIVE_FIL = """
+katulong, tagapagluto, kusinero, kusinera, tagapag-alaga, mananahi, karpintero, tubero, elektrisyan,
+trabahador, manggagawa, pabrika, kusina, bahay, ospital, hotel, restawran, talyer, kompanya, amo,
+dating amo, sukat, gupit, luto, linis, hugas, laba, plantsa, alaga, paliligo, pagpapakain, paglipat,
+gamot, presyon ng dugo, pangunang lunas, kalinisan, kaligtasan ng pagkain, resipe, putahe, sangkap,
+kagamitan, mga kagamitan, kasangkapan, materyales, tama, wasto, maayos, malinis, ligtas, mabilis,
+walang mali, kaunting mali, mahusay, napakahusay, kasiya-siya, ayon sa pamantayan, sa loob ng oras,
+nang walang tulong, nang mag-isa, isang taon, dalawang taon, tatlong taon, apat na taon, limang
+taon, anim na buwan, higit sa, oras, araw, linggo, buwan, taon, mula, hanggang, habang, bago, pagkatapos,
+sulat mula sa, sertipiko ng trabaho, kontrata, mga litrato, mga sample ng trabaho, talaan, pahayag
+ng superbisor, ulat ng ikatlong partido, mga dokumento, sinuri, sinuring mabuti, nakita, napatunayan,
+kinumpirma, ipinakita, ginawa, natapos, pumasa, nakapasa, praktikal na pagsusulit, pagsusulit,
+panayam, mga tanong, sinagot nang tama, portfolio, sa lugar ng trabaho, sa workshop, sa training
+center, ang kandidato, nagtrabaho bilang, karanasan sa trabaho, taon ng karanasan, mga patakaran sa
+kaligtasan, personal protective equipment, kalidad, pamamaraan, kakayahan, kasanayan, kaalaman,
+gawain, mga gawain, ang, ng, sa, at, na, mga, para sa, bilang, kung, siya, niya, ay, may, nang
+"""
+
+#: Frequent given names and family names in the Philippines and Latin America (UTF-8 as written).
+NAMES_LATIN = """
+Ma. Maria María Ana Rosa Carmen Teresa Josefa Luz Elena Isabel Patricia Margarita Gloria Marisol
+Lorena Karla Claudia Yesenia Jennifer Jessica Mary Joy Grace Angelica Kristine Rowena Rodel Ronaldo
+Jose José Juan Carlos Luis Jorge Miguel Manuel Francisco Pedro Antonio Mario Roberto Ricardo Eduardo
+Fernando Alejandro Javier Ramón Ángel Jesús Mark John Michael Christian Jayson Romeo Ernesto Efren
+Garcia García Hernandez Hernández Martinez Martínez Lopez López Gonzalez González Rodriguez Rodríguez
+Perez Pérez Sanchez Sánchez Ramirez Ramírez Flores Torres Rivera Gomez Gómez Diaz Díaz Cruz Reyes
+Morales Ortiz Castillo Romero Vasquez Vásquez Mendoza Aguilar Ramos Chavez Chávez Guzman Guzmán Ruiz
+Alvarez Álvarez Jimenez Jiménez Moreno Herrera Medina Castro Vargas Rojas Molina Marquez Márquez
+Santos Bautista Ocampo Villanueva Aquino Dela Cruz dela Cruz De la Cruz Del Rosario del Rosario De los
+Santos de los Reyes De Guzman Soriano Manalo Mercado Navarro Salazar Tolentino Dizon Pascual Lim Tan
+Fernandez Fernández Gutierrez Gutiérrez Dominguez Domínguez Muñoz Nuñez Núñez Peña Ibañez Ibáñez
+"""
+
+#: Frequent syllables and name elements in the scripts our corridors serve, as windowed text
+#: (``certsvc.qr.windows``) writes them: each script's names fall in one 128-character window.
+NAMES_BY_SCRIPT = {
+    "burmese": "အောင် ကျော် မင်း ဇော် ဝင်း ထက် နိုင် လှိုင် သူ စု ခင် မေ မြင့် သန့် ဖြိုး မိုး ညွန့် သိန်း ဌေး လွင် "
+    "ချို နွယ် ဟိန်း သီရိ ဇင် မာ ယု ဆွေ တင် ထွန်း ပိုင် ရဲ နန္ဒာ ဖြူ ဝေ စိုး ဒေါ် ဦး မောင် ကို မ မြ ကြည် "
+    "ဇာ နီ လင်း ထူး ဦး ဉာဏ် အေး သော် ပြည့် ခိုင် ရီ မြတ် သဲ",
+    "thai": "สม ชาย ศักดิ์ ประเสริฐ วิชัย สุนทร นภา สุดา มาลี กัญญา ปราณี ธนพล อภิชาติ ณัฐ วุฒิ พิมพ์ ชนก ศิริ พร "
+    "วันเพ็ญ จิรา ชัย วัฒน์ ศรี สุข แก้ว มณี บุญ มา ทอง ดี สวัสดิ์ วงศ์ จันทร์ เพ็ญ วิไล วรรณ พงษ์ พานิช เจริญ "
+    "ผล รัตน ชัยประเสริฐ สิทธิ โชค ยืน อินทร์ ธนา ภิรมย์ สมบูรณ์ กิตติ นาย นาง นางสาว",
+    "khmer": "សុខ ចាន់ ស្រី ពៅ ដារ៉ា សុភា វណ្ណា រតនា សុផល ចន្ថា សំណាង វិចិត្រ ធារី បុប្ផា មករា សុវណ្ណ មុំ បូរ៉ា "
+    "ហេង គឹម ជា លី ម៉ៅ សែម ឈុន អ៊ុំ ពេជ្រ ខៀវ សួន ទេព សោភ័ណ្ឌ វុទ្ធី ណារី សុគន្ធ ភក្តី រស្មី គង់ ឈឿន ស៊ាង",
+    "bengali": "মোহাম্মদ মোঃ মো. আব্দুল আবদুল করিম রহিম হাসান নুসরাত ফাতেমা মাহমুদ রফিকুল শফিকুল আমিনুল মোস্তফা "
+    "কামাল সুমাইয়া তানভীর জান্নাতুল হোসেন হোসাইন ইসলাম আলী উদ্দিন রহমান জাহান বেগম খাতুন আক্তার সুলতানা "
+    "মিয়া চৌধুরী শেখ সরকার মজুমদার তালুকদার আহমেদ কুমার দাস রায় মন্ডল নাহার",
+    "devanagari": "राम सीता हरि कृष्ण लक्ष्मी बिष्णु विष्णु माया गणेश दीपक सुनिता पुष्पा बहादुर कुमारी प्रसाद शान्ति मीना "
+    "सूर्य थापा श्रेष्ठ शर्मा गुरुङ तामाङ मगर राई लिम्बु अधिकारी पौडेल भट्टराई खड्का सुनार विश्वकर्मा ढकाल "
+    "घिमिरे कुमार सिंह यादव देवी नेपाली भण्डारी कार्की बस्नेत",
+}
