@@ -43,7 +43,7 @@ def verify(
     """Verify QR text, a QR URL or a credential against trust lists and status lists at ``now``."""
     result = VerificationResult()
     try:
-        credential = read_credential(unverified_input)
+        credential = read_credential(unverified_input, trust_lists)
         headers = [parse_header(s.protected) for s in credential.signatures]
         claims = _read_claims(credential.payload)
     except DisallowedHeader as exc:

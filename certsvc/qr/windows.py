@@ -26,7 +26,7 @@ def to_windows(text: bytes) -> bytes | None:
     except UnicodeDecodeError:
         return None
     window = next((ord(ch) >> 7 for ch in chars if ord(ch) >= _ASCII_END), None)
-    if window is None:
+    if window is None or window > _LAST_WINDOW:
         return None
     out = bytearray([MARKER, window])
     for ch in chars:
