@@ -710,3 +710,131 @@ def _case(
     kind = "training" if narrative is None else "prior_skills"
     label = f"{corridor.origin}-{script}-{len(name)}-{kind}" + (f"-{len(narrative)}" if narrative else "")
     return Case(label, kind, script, corridor.origin, name, qualification.name, narrative, credential)
+
+
+# --- held out: names and narratives written apart from the dictionary's word lists --------------
+
+HELD_OUT_NAME_STYLES: dict[str, NameStyle] = {
+    "latin_fil": NameStyle(
+        ("Ligaya", "Dalisay", "Bayani", "Marilag", "Florante", "Amihan", "Leonisa", "Crisanto", "Herminigildo"),
+        (
+            "Abrenica",
+            "Bumanglag",
+            "Cabansag",
+            "Dimaano",
+            "Ebarle",
+            "Galang",
+            "Ilagan",
+            "Lagman",
+            "Macapagal",
+            "Nepomuceno",
+            "Quijano",
+            "Sumaoang",
+            "Ybañez",
+            "Gatchalian",
+        ),
+    ),
+    "latin_es": NameStyle(
+        ("Rigoberto", "Purificación", "Querubín", "Úrsula", "Wilfredo", "Zenaida", "Gilberto", "Herminia"),
+        (
+            "Urquilla",
+            "Valladares",
+            "Yanes",
+            "Zepeda",
+            "Cañas",
+            "Argüello",
+            "Solórzano",
+            "Echeverría",
+            "Peñate",
+            "Recinos",
+            "Sandoval",
+            "Trejo",
+            "Olivares",
+            "Palacios",
+        ),
+    ),
+    "burmese": NameStyle(
+        (
+            "ဟန်",
+            "ဇေယျာ",
+            "ဖုန်း",
+            "သက်",
+            "ဝဏ္ဏ",
+            "ရန်",
+            "နောင်",
+            "လှ",
+            "ချစ်",
+            "စန္ဒာ",
+            "သဇင်",
+            "ဟေမာ",
+            "ရွှေ",
+            "ငြိမ်း",
+            "မော်",
+            "ပန်း",
+        ),
+        (
+            "ဟန်",
+            "ဇေယျာ",
+            "ဖုန်း",
+            "သက်",
+            "ဝဏ္ဏ",
+            "ရန်",
+            "နောင်",
+            "လှ",
+            "ချစ်",
+            "စန္ဒာ",
+            "သဇင်",
+            "ဟေမာ",
+            "ရွှေ",
+            "ငြိမ်း",
+            "မော်",
+            "ပန်း",
+        ),
+        joiner="",
+    ),
+    "thai": NameStyle(
+        ("อนุชา", "ปิยะ", "รัชนี", "เกศินี", "ธีระ", "นิพนธ์", "อรุณ", "สายสุนีย์"),
+        ("บัวขาว", "ศรีสมบัติ", "ปัญญาดี", "แสงทอง", "มีสุข", "หอมจันทร์", "คำแก้ว", "พรหมมา"),
+        family_parts=1,
+    ),
+    "khmer": NameStyle(
+        ("ប៊ុន", "ស៊ន", "អ៊ុក", "ទូច", "យឹម", "ព្រំ", "នួន", "ប្រាក់"),
+        ("វាសនា", "ពិសិដ្ឋ", "សុធា", "ចរិយា", "កញ្ញា", "ណាវី", "ឧត្តម", "បញ្ញា"),
+    ),
+    "bengali": NameStyle(
+        ("সাকিব", "তাসলিমা", "নাজমুল", "হাবিবুর", "মাসুদ", "রুবিনা", "পারভীন", "জাকির", "সাইফুল"),
+        ("বিশ্বাস", "প্রামানিক", "হাওলাদার", "ভূঁইয়া", "খান", "সিদ্দিকী", "মোল্লা", "পাটোয়ারী"),
+    ),
+    "devanagari": NameStyle(
+        ("अनिता", "सरिता", "रमेश", "सुरेश", "महेश", "गीता", "कमला", "नारायण", "उमेश"),
+        ("पाण्डे", "खत्री", "बराल", "रेग्मी", "कोइराला", "न्यौपाने", "जोशी", "लामिछाने"),
+    ),
+}
+HELD_OUT_NARRATIVES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Built a {count}-metre run of cable tray and terminated it, checked by the foreman at {employer}.",
+        "Brought photos of {count} finished jobs and a letter signed by the owner of {employer}.",
+        "Spent {years} years abroad doing {task}; every answer on the oral quiz was right.",
+        "Two mistakes in measuring were fixed without prompting; overall result satisfactory.",
+        "Hands-on check in March: {task}. Tidy, quick, followed every instruction given.",
+        "Former manager phoned back and confirmed the dates and duties stated by the applicant.",
+        "Needed help only once, with the paperwork; the practical part was flawless.",
+        "Knows the hazards of the trade and explained how to report an accident.",
+    ),
+    "es": (
+        "Trajo {count} fotos de obras terminadas y una carta firmada por el dueño de {employer}.",
+        "Pasó {years} años en el extranjero haciendo {task_es}; respondió bien a todo.",
+        "Corrigió dos errores de medida sin que se le pidiera; resultado general bueno.",
+        "El antiguo jefe llamó y confirmó las fechas y funciones declaradas por el solicitante.",
+        "Conoce los riesgos del oficio y explicó cómo reportar un accidente laboral.",
+        "Revisión práctica en marzo: ordenado, rápido y siguió cada instrucción dada.",
+    ),
+    "fil": (
+        "Nagdala ng {count} larawan ng natapos na proyekto at liham mula sa may-ari ng {employer}.",
+        "Gumugol ng {years} taon sa ibang bansa sa {task_fil}; tama lahat ng sagot.",
+        "Dalawang mali sa pagsukat ang naitama niya agad; mabuti ang kabuuang resulta.",
+        "Tumawag ang dating manedyer at pinatotohanan ang mga petsa at tungkulin.",
+        "Alam niya ang mga panganib sa hanapbuhay at kung paano mag-ulat ng aksidente.",
+        "Pagsubok sa kamay noong Marso: maayos, mabilis at sumunod sa bawat utos.",
+    ),
+}

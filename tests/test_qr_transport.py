@@ -26,7 +26,7 @@ from certsvc.credentials.jws import MAX_TOKEN_CHARS
 from certsvc.credentials.keys import PublicKey
 from certsvc.credentials.openbadge import encode_payload
 from certsvc.qr import markers, skeleton, transport, v2, windows
-from certsvc.qr.catalogue import find_pinned
+from certsvc.qr.catalogue import PIN_BYTES, find_pinned
 from certsvc.qr.dictionary import PUBLISHED, build_dictionary, dictionary
 from certsvc.qr.errors import CatalogueEntryUnknown
 from certsvc.qr.image import decode_image, qr_version, render_png
@@ -130,7 +130,22 @@ def test_an_entry_no_trust_list_publishes_is_never_pinned(world):
     credential = sign_credential(encode_payload(payload), provider.key, provider.kid_uri(BASE))
     text = encode_qr_text(credential, VERIFY_URL, world.trust_lists)
     assert _digits_to_bytes(text[len(PREFIX) :])[1] & 2 == 0
-    assert decode_qr_text(text) == credential
+    assert decode_qr_text(text, world.trust_lists) == credential
+
+
+def test_a_code_made_without_trust_lists_needs_none(world):
+    credential = world.credential("prior_skills")
+    assert decode_qr_text(encode_qr_text(credential, VERIFY_URL)) == credential
+
+
+def test_a_key_the_verifier_does_not_hold_is_named_as_such(world, samples):
+    """The embassy's key URI travels as 4 bytes of its hash; a trust list without the key cannot say which."""
+    credential, text = samples["training"]
+    ph = world.trust_lists[0]
+    without_embassy = dataclasses.replace(ph, organisations=tuple(o for o in ph.organisations if o.kind != "embassy"))
+    with pytest.raises(CatalogueEntryUnknown) as caught:
+        decode_qr_text(text, [without_embassy])
+    assert "key" in caught.value.message
 
 
 def test_a_later_trust_list_that_keeps_the_entry_still_decodes(world, samples):
@@ -308,7 +323,7 @@ def test_large_credential_round_trips_past_pythons_int_string_limit(world):
     credential = credential.with_cosignature(embassy.key, embassy.kid_uri(BASE))
     text = encode_qr_text(credential, VERIFY_URL, world.trust_lists)
     assert 4300 < len(text) - len(PREFIX) <= transport.MAX_DIGITS
-    assert decode_qr_text(text) == credential
+    assert decode_qr_text(text, world.trust_lists) == credential
 
 
 # --- real images ---
@@ -417,15 +432,18 @@ def test_skeleton_join_refuses_missing_or_extra_values():
     [b"https://skills.example.org/c/0123ABCZ", b"AbC-_x09", b"2026-03-01T13:45:59Z", b"2026-03-01T00:00:00Z"],
 )
 def test_binary_values_come_back_as_text(value):
-    stream, side = markers.encode_values([value], None, ORIGIN.encode())
-    assert stream[0][0] < 0x20 and side
-    assert markers.decode_values(stream, side, None, ORIGIN.encode(), markers.Budget(1000)) == [value]
+    coded = markers.encode_values([value], None, ORIGIN.encode())
+    assert coded.codes[0] < 0x20 and coded.side and not coded.literals
+    decoded = markers.decode_values(
+        bytes(coded.codes), [], bytes(coded.side), None, ORIGIN.encode(), markers.Budget(99)
+    )
+    assert decoded == [value]
 
 
 @pytest.mark.parametrize("value", [b"https://skills.example.org/c/0123ABCU", b"2026-02-30T13:45:59Z", b"AbC-_x0"])
 def test_look_alikes_stay_text(value):
-    stream, side = markers.encode_values([value], None, ORIGIN.encode())
-    assert stream == [value] and side == b""
+    coded = markers.encode_values([value], None, ORIGIN.encode())
+    assert coded.codes == b" " and coded.literals == [value] and not coded.side
 
 
 # --- the decoder fails only in our own words ---
@@ -513,8 +531,8 @@ _SPECIAL_BYTES = st.sampled_from(list(b'\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09
 def _parts(data: bytes, world) -> tuple[bytes, bytes, bytes, bytes]:
     """Cut version 2 bytes into their fixed part, the inflated stream, its dictionary and the side channel."""
     pinned = data[1] & 2
-    head_length = 2 + 8 * bool(pinned) + 64 * (1 + (data[1] & 1))
-    entry = find_pinned(data[2:10], world.trust_lists).zdict if pinned else None
+    head_length = 2 + PIN_BYTES * bool(pinned) + 64 * (1 + (data[1] & 1))
+    entry = find_pinned(data[2 : 2 + PIN_BYTES], world.trust_lists)[0].zdict if pinned else None
     zdict = v2._zdict(ORIGIN, entry)
     body, side = v2._inflate(data[head_length:], zdict)
     return data[:head_length], body, zdict, side

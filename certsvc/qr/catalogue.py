@@ -1,26 +1,27 @@
 """The QR transport's per-qualification dictionary, taken from the trust lists' catalogues.
 
 A version 2 QR code may pin one catalogue entry by the first ``PIN_BYTES`` bytes of its
-SHA-256. The entry's values then need not travel: one marker in the value stream stands for
-all of them, and the entry's skeleton and values extend the DEFLATE dictionary. A pin names
+SHA-256. Should two entries a verifier holds share those bytes, the decoder tries each and keeps
+the one whose provider issued the credential. The entry's values then need not travel:
+one slot code stands for all of them, and the entry's skeleton and values extend the DEFLATE dictionary. A pin names
 bytes, not a trust-list version, so a QR code decodes with any trust list that still carries
 the entry, however much else has changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from certsvc.credentials.catalogue import CatalogueEntry
-from certsvc.credentials.errors import QRDecodeError
 from certsvc.credentials.trustlist import TrustList
-from certsvc.qr import skeleton
+from certsvc.qr import markers, skeleton
 from certsvc.qr.errors import CatalogueEntryUnknown
 
-PIN_BYTES = 8
+PIN_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class EntryDictionary:
     pin: bytes
     values: tuple[bytes, ...]
     zdict: bytes
+    providers: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=1024)
@@ -41,13 +43,22 @@ def dictionary_of(canonical: bytes) -> EntryDictionary:
 
 
 class _Index:
-    """Entry dictionaries by pin, for one trust list (built once, then looked up in O(1))."""
+    """Entry dictionaries by pin and key URIs by name, for one trust list (built once, then O(1))."""
 
-    def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
-        self.by_pin: dict[bytes, EntryDictionary] = {}
+    def __init__(self, trust_list: TrustList) -> None:
+        self.keys: dict[bytes, bytes | None] = {}
+        for org in (trust_list.authority, *trust_list.organisations):
+            for key in org.keys:
+                uri = key.uri.encode()
+                name = markers.key_name(uri)
+                self.keys[name] = uri if self.keys.get(name, uri) == uri else None
+        entries = trust_list.catalogue
+        self.by_pin: dict[bytes, dict[bytes, EntryDictionary]] = {}
         for entry in entries:
             found = dictionary_of(entry.canonical)
-            self.by_pin.setdefault(found.pin, found)
+            same = self.by_pin.setdefault(found.pin, {})
+            known = same.get(found.zdict, found)
+            same[found.zdict] = dataclasses.replace(known, providers=known.providers | {entry.provider})
 
 
 _INDEXES: dict[int, tuple[weakref.ref[TrustList], _Index]] = {}
@@ -57,30 +68,52 @@ def _index_of(trust_list: TrustList) -> _Index:
     cached = _INDEXES.get(id(trust_list))
     if cached is not None and cached[0]() is trust_list:
         return cached[1]
-    index = _Index(trust_list.catalogue)
+    index = _Index(trust_list)
     key = id(trust_list)
     _INDEXES[key] = (weakref.ref(trust_list, lambda _ref, key=key: _INDEXES.pop(key, None)), index)
     return index
 
 
-def find_pinned(unverified_pin: bytes, trust_lists: Iterable[TrustList]) -> EntryDictionary:
-    """Find the entry a QR code pins among the trust lists a verifier holds."""
-    found = {e.zdict: e for t in trust_lists if (e := _index_of(t).by_pin.get(unverified_pin)) is not None}
+def find_pinned(unverified_pin: bytes, trust_lists: Iterable[TrustList]) -> list[EntryDictionary]:
+    """Find the entries a QR code may pin among the trust lists a verifier holds (almost always one)."""
+    found: dict[bytes, EntryDictionary] = {}
+    for trust_list in trust_lists:
+        for zdict, entry in _index_of(trust_list).by_pin.get(unverified_pin, {}).items():
+            known = found.get(zdict, entry)
+            found[zdict] = dataclasses.replace(known, providers=known.providers | entry.providers)
     if not found:
         raise CatalogueEntryUnknown(
             "the QR code names a qualification that none of the trust lists held here describes: "
             "load a newer trust list of the holder's country",
             pin=unverified_pin.hex(),
         )
-    if len(found) > 1:
-        raise QRDecodeError("the QR code's catalogue pin matches two different entries", pin=unverified_pin.hex())
-    return next(iter(found.values()))
+    return list(found.values())
 
 
 def find_for_payload(canonical: bytes, trust_lists: Iterable[TrustList]) -> EntryDictionary | None:
     """The entry an encoder may pin for an achievement: only one a trust list publishes."""
     wanted = dictionary_of(canonical)
     for trust_list in trust_lists:
-        if _index_of(trust_list).by_pin.get(wanted.pin) == wanted:
+        if wanted.zdict in _index_of(trust_list).by_pin.get(wanted.pin, {}):
             return wanted
     return None
+
+
+class KeyNames:
+    """Key URIs of the held trust lists by the bytes that name them, looked up lazily."""
+
+    def __init__(self, trust_lists: Iterable[TrustList]) -> None:
+        self.indexes = [_index_of(t) for t in trust_lists]
+
+    def get(self, name: bytes) -> bytes | None:
+        """The URI the bytes name; None if no held key has them, or two different keys share them."""
+        found = {uri for index in self.indexes if name in index.keys for uri in (index.keys[name],)}
+        return found.pop() if len(found) == 1 else None
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in index.keys for index in self.indexes)
+
+
+def key_names(trust_lists: Iterable[TrustList]) -> KeyNames:
+    """The key URIs the trust lists carry, by the bytes that name them."""
+    return KeyNames(trust_lists)

@@ -34,7 +34,7 @@ from certsvc.qr import markers, skeleton, vocabulary, windows
 #: SHA-256 of each published dictionary; a mismatch means the file was edited.
 PUBLISHED = {
     1: "f9485960db840dbe22e664772c01d86aea7812303c59d5c9d924e714448c715c",
-    2: "f0c317a3eec6feb99009a7938ccc44a72a4fdbd6f501a72750a3f7a85f185d43",
+    2: "0ffeebb05f053634a7fef4d9119294bed71336d4ecb6abec3271a6476138367c",
 }
 
 #: Words that skill credentials and assessment summaries use often (TVET vocabulary).
@@ -146,19 +146,25 @@ def _windowed(text: str) -> bytes:
 
 def _value_templates(kind: Kind) -> bytes:
     """The value stream of a blank credential of ``kind``: the markers every credential repeats."""
+    blank = _blank_spec(kind)
+    assessment = blank.assessment and dataclasses.replace(blank.assessment, evidence_summary="Summary")
     spec = dataclasses.replace(
-        _blank_spec(kind),
+        blank,
         credential_id="https:///c/00000000",
         issuer_id="https:///o/x",
         status_uri="https:///o/x/status/1",
+        holder=Holder("Name", date(1990, 1, 1), "PH", "sha256$" + "0" * 64, "salt0000"),
+        valid_from=datetime(2026, 1, 1, 9, 30, tzinfo=UTC),
+        valid_until=datetime(2031, 1, 1, 9, 30, tzinfo=UTC),
+        assessment=assessment,
     )
     _, fields = skeleton.split(encode_payload(build_payload(spec)))
     _, achievement = skeleton.split(entry_for(spec.qualification, "").canonical)
     start = next(i for i in range(len(fields)) if fields[i : i + len(achievement)] == achievement)
     header_values = [b"https:///o/x#k1", b"https:///o/y#k1"]
     run = (start, start + len(achievement))
-    stream, _ = markers.encode_values([*fields, *header_values], run, b"https://")
-    return b"\x00".join(stream)
+    coded = markers.encode_values([*fields, *header_values], run, b"https://")
+    return bytes(coded.codes) + b"\x00" + b"\x00".join(coded.literals)
 
 
 def _build_v2() -> bytes:
@@ -173,8 +179,9 @@ def _build_v2() -> bytes:
     parts += [_value_templates(kind) for kind in (Kind.PRIOR_SKILLS, Kind.TRAINING)]
     parts += [_windowed(text) for text in vocabulary.NAMES_BY_SCRIPT.values()]
     parts.append(_phrases(vocabulary.NAMES_LATIN))
+    parts += [_phrases(vocabulary.GENERAL_FIL.replace(" ", ",")), _phrases(vocabulary.GENERAL_ES.replace(" ", ","))]
     parts += [_phrases(vocabulary.TRADES_EN), _phrases(vocabulary.NARRATIVE_FIL), _phrases(vocabulary.NARRATIVE_ES)]
-    parts += [_OPENINGS.encode(), _phrases(vocabulary.NARRATIVE_EN)]
+    parts += [_phrases(vocabulary.GENERAL_EN.replace(" ", ",")), _OPENINGS.encode(), _phrases(vocabulary.NARRATIVE_EN)]
     return b"\x00".join(parts)
 
 

@@ -25,7 +25,7 @@ from certsvc.credentials.cosigned import MAX_SIGNATURES, CoSignedCredential, Sig
 from certsvc.credentials.errors import InputTooLarge, QRDecodeError
 from certsvc.credentials.trustlist import TrustList
 from certsvc.qr import markers, skeleton, windows
-from certsvc.qr.catalogue import PIN_BYTES, EntryDictionary, find_for_payload, find_pinned
+from certsvc.qr.catalogue import PIN_BYTES, EntryDictionary, find_for_payload, find_pinned, key_names
 from certsvc.qr.dictionary import dictionary
 
 VERSION = 2
@@ -55,12 +55,12 @@ def encode(credential: CoSignedCredential, origin: str, trust_lists: Sequence[Tr
     run = _find_run(fields, entry.values) if entry is not None else None
     if run is None:
         entry = None
-    stream, side = markers.encode_values(fields, run, origin.encode())
+    coded = markers.encode_values(fields, run, origin.encode(), key_names(trust_lists))
     flags = (_TWO_SIGNATURES if len(sigs) == 2 else 0) | (_PINNED if entry is not None else 0)
     head = bytes([VERSION, flags]) + (entry.pin if entry is not None else b"") + b"".join(s.value for s in sigs)
     zdict = _zdict(origin, entry.zdict if entry is not None else None)
-    prefix = _PART_SEPARATOR.join(skeletons) + _SEPARATOR
-    return head + _smallest_stream(prefix, stream, zdict) + side
+    prefix = _PART_SEPARATOR.join(skeletons) + _SEPARATOR + bytes(coded.codes) + _SEPARATOR
+    return head + _smallest_stream(prefix, coded.literals, zdict) + bytes(coded.side)
 
 
 def _pinnable_entry(payload: bytes, trust_lists: Sequence[TrustList]) -> EntryDictionary | None:
@@ -86,7 +86,7 @@ def _find_run(fields: list[bytes], run: Sequence[bytes]) -> tuple[int, int] | No
 
 def _smallest_stream(prefix: bytes, stream: list[bytes], zdict: bytes) -> bytes:
     """DEFLATE the stream every way worth trying (strategies, text in windows or not); keep the shortest."""
-    choices = [i for i, v in enumerate(stream) if v[:1] >= b" " and not v.isascii()][:_MAX_WINDOW_CHOICES]
+    choices = [i for i, v in enumerate(stream) if not v.isascii()][:_MAX_WINDOW_CHOICES]
     windowed = {i: windows.to_windows(stream[i]) for i in choices}
     choices = [i for i in choices if windowed[i] is not None]
     best = b""
@@ -111,28 +111,56 @@ def decode(unverified: bytes, origin: str, trust_lists: Sequence[TrustList] = ()
     flags = unverified[1]
     if flags & ~(_TWO_SIGNATURES | _PINNED):
         raise QRDecodeError("the QR data sets flags this version does not know")
-    count = 2 if flags & _TWO_SIGNATURES else 1
-    position = 2
-    entry = None
-    if flags & _PINNED:
-        entry = find_pinned(_take(unverified, position, PIN_BYTES), trust_lists)
-        position += PIN_BYTES
+    keys = key_names(trust_lists)
+    if not flags & _PINNED:
+        return _decode_with(unverified, 2, origin, None, keys)
+    candidates = find_pinned(_take(unverified, 2, PIN_BYTES), trust_lists)
+    if len(candidates) == 1:
+        return _decode_with(unverified, 2 + PIN_BYTES, origin, candidates[0], keys)
+    # Two held entries share the pin's bytes: the right one is the one its provider issued.
+    decoded = [(entry, _decode_with(unverified, 2 + PIN_BYTES, origin, entry, keys)) for entry in candidates]
+    matching = [credential for entry, credential in decoded if _issuer_of(credential) in entry.providers]
+    if len(matching) != 1:
+        raise QRDecodeError("the QR code's catalogue pin matches more than one entry")
+    return matching[0]
+
+
+def _issuer_of(credential: CoSignedCredential) -> str | None:
+    try:
+        issuer = json.loads(credential.payload).get("issuer")
+    except (ValueError, AttributeError):
+        return None
+    return issuer if isinstance(issuer, str) else None
+
+
+def _decode_with(
+    unverified: bytes, position: int, origin: str, entry: EntryDictionary | None, keys: markers.KeyNames
+) -> CoSignedCredential:
+    count = 2 if unverified[1] & _TWO_SIGNATURES else 1
     sig_values = [_take(unverified, position + i * SIGNATURE_BYTES, SIGNATURE_BYTES) for i in range(count)]
     position += count * SIGNATURE_BYTES
     body, side = _inflate(unverified[position:], _zdict(origin, entry.zdict if entry is not None else None))
-    skeletons, separator, joined = body.partition(_SEPARATOR)
+    sections = body.split(_SEPARATOR, 2)
+    if len(sections) != 3:
+        raise QRDecodeError("the QR data does not hold skeletons, value codes and texts")
+    skeletons, codes, joined = sections
     parts = skeletons.split(_PART_SEPARATOR)
-    if not separator or len(parts) != count + 1:
+    if len(parts) != count + 1:
         raise QRDecodeError("the QR data does not hold a payload and one header per signature")
     budget = markers.Budget(MAX_REBUILT)
     budget.charge(len(skeletons))
-    stream = joined.split(_SEPARATOR) if joined else []
+    # No texts and one empty text look the same; the codes say which (the decoder checks the count).
+    literals = joined.split(_SEPARATOR) if joined or _wants_literal(codes) else []
     entry_values = entry.values if entry is not None else None
-    fields = iter(markers.decode_values(stream, side, entry_values, origin.encode(), budget))
+    fields = iter(markers.decode_values(codes, literals, side, entry_values, origin.encode(), budget, keys))
     rebuilt = [skeleton.join(p, fields, final=False) for p in parts]
     if next(fields, None) is not None:
         raise QRDecodeError("the QR data has more values than its template needs")
     return CoSignedCredential(rebuilt[0], tuple(map(Signature, rebuilt[1:], sig_values)))
+
+
+def _wants_literal(codes: bytes) -> bool:
+    return markers.LITERAL in codes or markers.PREFIX in codes
 
 
 def _take(data: bytes, start: int, size: int) -> bytes:

@@ -139,3 +139,67 @@ NAMES_BY_SCRIPT = {
     "सूर्य थापा श्रेष्ठ शर्मा गुरुङ तामाङ मगर राई लिम्बु अधिकारी पौडेल भट्टराई खड्का सुनार विश्वकर्मा ढकाल "
     "घिमिरे कुमार सिंह यादव देवी नेपाली भण्डारी कार्की बस्नेत",
 }
+
+#: Everyday English words of work and of describing it (not specific to any trade).
+GENERAL_EN = """
+able about above according accident across act action active activity actual add added address
+adjust advanced advice after again against age agreed ahead air all allowed almost alone along
+already also although always amount another answer any anyone anything apply approved area around
+arrange arrived ask asked attached attend attention available average away back bad basic because
+become been before began begin behind being below best better between big board body both bottom
+brought build building built busy but buy call called came can care careful carefully carried carry
+case cause centre certain change changed charge check checked choose city class clean clear clearly
+close closed collect come comes coming common community company complete completed condition
+confirm confirmed contact continue control correct correctly cost could country course cover
+covered create current customer customers cut daily damage data date day days deal decide degree
+deliver department describe described design detail details develop did different difficult direct
+directly document documents does doing done door down during duties duty early easily easy effort
+either else employed end enough ensure entire equal error errors even every everything exactly
+example except expected explain explained extra face fact factory family far fast few field file
+fill final find fine finish finished first fit fix fixed floor follow followed following form found
+free friend from front full fully further gave general get getting give given gives giving goes
+going gone good got great group grow guide half hand handle handled happen hard have having head
+help helped helping her here high him his hold home hour house how however important include
+included including increase information inside instead instruction instructions into issue issued
+item items job jobs join just keep kept kind know known large last late later lead learn learned
+least leave left less letter level line list little live local long look looked lot low made main
+maintain make making manage managed manager many mark may means measure meet member method might
+minutes missing more most move moved much must name near need needed needs never new next night
+none normal note noted number office often old once one only open order other others our out
+outside over own owner paid part past pay people per person phone place placed plan point possible
+practice prepare present problem problems process produce product products proper properly
+provide provided public put quality quickly quite rather reach read ready real reason received
+record regular remove repair report reported request required result results return right role room
+rule rules run safe same sample saw say school second see seen sent service set several shift
+short should show showed shown side sign signed simple since site skill small some someone
+something sometimes soon special staff start started state stated still stop strong such supply
+sure system take taken team than that their them then there these they thing things think this
+those though three through time times today together told too took top total towards trained
+training tried true try turn type under understand understood until upon use used useful user
+using usual usually very view visit want way week well went what when where whether which while
+who whole why will within without word words work worked worker workers working works would write
+written wrong year yet you your
+"""
+
+#: Everyday Spanish words of work and of describing it.
+GENERAL_ES = """
+a al algo algunos antes aquí así aunque bajo bien buen buena cada cambio carta casa casi cerca
+cliente clientes cliente como con conoce contra cosa cuando cuidado dado dar de debe del dentro
+desde después día días dijo donde dos dueño durante el ella ellos en entre era es esa ese eso esta
+este esto fecha fotos fue fueron general gran hace hacer hacia hasta hay hecho hizo hora horas jefe
+la las le les lo los llamó luego lugar manera mano mañana mayor medida mejor menos mes meses mientras
+mismo mucho muy nada ni ningún no nos nuevo o obra otra otro otros para parte pero poco por porque
+primer primero pronto propio puede pueden que quien sabe se según ser si sí sido siempre sin sobre
+solo su sus también tanto tarde tiempo tiene tienen toda todas todo todos trabajo trajo tres tuvo
+un una uno unos usa uso va vez vida y ya
+"""
+
+#: Everyday Filipino (Tagalog) words of work and of describing it.
+GENERAL_FIL = """
+agad akin ako alam amin ang ano araw at ay bago bawat bilang buong dahil dalawa dati din doon
+gamit ginawa gumagawa habang hanggang hindi iba ibang ilang isa isang itinuro ito iyon kaniya
+kanya kapag kasama kay kaya kung lahat lamang lang laging lugar maaari mabilis mabuti madali mag
+maganda magaling mahigit mahusay makita malaki mali marami may mga mula na naging nang nasa natin
+ng ngayon nila nito noon pa paano pag pagkatapos pala pang para pero po rin sa sila siya sya tama
+tatlo tayo trabaho tulad tungkol upang wala walang
+"""

@@ -269,7 +269,7 @@ BAD_BODIES = [
         "in the future",
     ),
     (
-        {**GOOD, "kind": "prior_skills", "assessment": {**ASSESSMENT, "evidence_summary": "e" * 121}},
+        {**GOOD, "kind": "prior_skills", "assessment": {**ASSESSMENT, "evidence_summary": "e" * 301}},
         "assessment.evidence_summary",
         "at most 120",
     ),

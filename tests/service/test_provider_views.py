@@ -233,7 +233,7 @@ BAD_LEARNERS = [
 ]
 BAD_ASSESSMENTS = [
     ({"prior-evidence": ""}, "This field is required."),
-    ({"prior-evidence": "x" * 121}, "Keep the summary to 120 characters."),
+    ({"prior-evidence": "x" * 301}, "Keep the summary to 300 characters."),
     ({"prior-assessor": ""}, "This field is required."),
     ({"prior-assessed_on": "yesterday"}, "Enter a date as YYYY-MM-DD."),
     ({"prior-assessed_on": (date.today() + timedelta(days=3)).isoformat()}, "The date cannot be in the future."),
