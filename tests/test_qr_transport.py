@@ -140,7 +140,7 @@ def test_a_code_made_without_trust_lists_needs_none(world):
 
 def test_a_key_the_verifier_does_not_hold_is_named_as_such(world, samples):
     """The embassy's key URI travels as 4 bytes of its hash; a trust list without the key cannot say which."""
-    credential, text = samples["training"]
+    _, text = samples["training"]
     ph = world.trust_lists[0]
     without_embassy = dataclasses.replace(ph, organisations=tuple(o for o in ph.organisations if o.kind != "embassy"))
     with pytest.raises(CatalogueEntryUnknown) as caught:
