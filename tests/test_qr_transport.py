@@ -25,7 +25,7 @@ from certsvc.credentials.errors import CertsvcError, InputTooLarge, QRDecodeErro
 from certsvc.credentials.jws import MAX_TOKEN_CHARS
 from certsvc.credentials.keys import PublicKey
 from certsvc.credentials.openbadge import encode_payload
-from certsvc.qr import markers, skeleton, transport, v2, windows
+from certsvc.qr import markers, skeleton, transport, v1, v2, windows
 from certsvc.qr.catalogue import PIN_BYTES, find_pinned
 from certsvc.qr.dictionary import PUBLISHED, build_dictionary, dictionary
 from certsvc.qr.errors import CatalogueEntryUnknown
@@ -198,14 +198,16 @@ def _v2_bytes(body: bytes, side: bytes = b"", flags: int = 0) -> bytes:
 
 
 def _reference_bomb(version: int) -> bytes:
-    """A big value referred to thousands of times: megabytes from a short QR code."""
-    value = b"x" * 4000
-    if version == 1:
-        refs = b"\x00".join([b"\x02\x01"] * 3000)
-        body = b'{"alg":"EdDSA","kid":"","typ":"JWT"}\n[' + b'"",' * 3001 + b'""]\x00k\x00' + value + b"\x00" + refs
+    """A 4000-byte value referred to 1800 times: 7 MB from a short QR code that inflates to under 16 KiB."""
+    value, slots = b"x" * 4000, b"[" + b'"",' * 1800 + b'""]'
+    header = b'{"alg":"EdDSA","kid":"","typ":"JWT"}'
+    if version == 1:  # values: the header's kid, the big value (index 1), then references to index 1
+        body = header + b"\n" + slots + b"\x00k\x00" + value + b"\x00" + b"\x00".join([b"\x02\x01"] * 1800)
+        assert len(body) < v1.MAX_INFLATED
         return bytes([1, 1, 0]) + bytes(64) + _deflate(body, dictionary(1) + b"\x00" + ORIGIN.encode())
-    refs = b"\x00".join([b"\x02\x01"] * 3000)
-    body = b"[" + b'"",' * 3001 + b'""]\n{"alg":"EdDSA","kid":"","typ":"JWT"}\x00' + value + b"\x00" + refs + b"\x00k"
+    codes = b" " + b"\x02\x01" * 1800 + b" "  # the value, 1800 times "the one before", the kid
+    body = slots + b"\n" + header + b"\x00" + codes + b"\x00" + value + b"\x00k"
+    assert len(body) < v2.MAX_INFLATED
     return _v2_bytes(body)
 
 
