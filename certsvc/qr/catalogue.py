@@ -79,8 +79,11 @@ def find_pinned(unverified_pin: bytes, trust_lists: Iterable[TrustList]) -> list
     found: dict[bytes, EntryDictionary] = {}
     for trust_list in trust_lists:
         for zdict, entry in _index_of(trust_list).by_pin.get(unverified_pin, {}).items():
-            known = found.get(zdict, entry)
-            found[zdict] = dataclasses.replace(known, providers=known.providers | entry.providers)
+            known = found.get(zdict)
+            # The same entry in several lists: one candidate, with every provider that publishes it.
+            found[zdict] = (
+                entry if known is None else dataclasses.replace(known, providers=known.providers | entry.providers)
+            )
     if not found:
         raise CatalogueEntryUnknown(
             "the QR code names a qualification that none of the trust lists held here describes: "

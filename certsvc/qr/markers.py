@@ -58,6 +58,7 @@ class KeyNames(Protocol):
 
 
 _WITH_DISTANCE = frozenset({REPEAT, EPOCH, PREFIX, LATER})
+_WINDOWED = bytes([windows.MARKER])
 DAY = 86400
 CREDENTIAL_PATH = b"/c/"
 _CROCKFORD = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -192,6 +193,7 @@ class Budget:
         self.limit, self.left = limit, limit
 
     def charge(self, size: int) -> None:
+        """Take ``size`` bytes from the budget; refuse once it is spent."""
         self.left -= size
         if self.left < 0:
             raise InputTooLarge("the QR data expands beyond its limit", limit=self.limit)
@@ -245,7 +247,7 @@ def _next_literal(literals: Iterator[bytes]) -> bytes:
     literal = next(literals, None)
     if literal is None:
         raise QRDecodeError("the QR data holds fewer texts than its codes use")
-    if literal[:1] == bytes([windows.MARKER]):
+    if literal[:1] == _WINDOWED:
         return windows.from_windows(literal)
     if literal and min(literal) < _TEXT:
         raise QRDecodeError("a text in the QR data holds a control byte")

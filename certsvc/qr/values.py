@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -64,7 +65,8 @@ def moment_of(seconds: int) -> bytes:
     """The ``YYYY-MM-DDTHH:MM:SSZ`` text of seconds since 1970."""
     if not 0 <= seconds <= _MAX_SECONDS:
         raise QRDecodeError("the QR data holds a time out of range")
-    return (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    moment = time.gmtime(seconds)
+    return b"%04d-%02d-%02dT%02d:%02d:%02dZ" % moment[:6]
 
 
 def _seconds(text: bytes) -> bytes | None:

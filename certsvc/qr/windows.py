@@ -10,6 +10,8 @@ windowed (it stays UTF-8).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from certsvc.credentials.errors import QRDecodeError
 
 MARKER = 0x06
@@ -46,23 +48,27 @@ def to_windows(text: bytes) -> bytes | None:
 
 def from_windows(unverified: bytes) -> bytes:
     """Return the UTF-8 text of a windowed value (which starts with its marker)."""
-    if len(unverified) < 2 or unverified[0] != MARKER:
-        raise QRDecodeError("a windowed text needs its marker and a window")
-    window = unverified[1]
-    chars = []
-    i, n = 2, len(unverified)
-    while i < n:
-        byte = unverified[i]
-        if byte >= _WINDOW:
-            chars.append(chr((window << 7) + byte - _WINDOW))
-        elif byte >= 0x20:
-            chars.append(chr(byte))
-        elif byte == _SWITCH and i + 1 < n and unverified[i + 1]:
-            window = unverified[i + 1]
-            i += 1
-        else:
-            raise QRDecodeError("a windowed text holds a control byte")
-        i += 1
-    if not window:
-        raise QRDecodeError("window 0 is not a window")
-    return "".join(chars).encode("utf-8")
+    if len(unverified) < 2 or unverified[0] != MARKER or not unverified[1]:
+        raise QRDecodeError("a windowed text needs its marker and a window (1 to 255)")
+    text, window, position = [], unverified[1], 2
+    while (switch := unverified.find(_SWITCH, position)) >= 0:
+        text.append(_in_window(unverified[position:switch], window))
+        if switch + 1 >= len(unverified):  # the byte after a switch is never 0: that is the separator
+            raise QRDecodeError("a window switch needs a window (1 to 255)")
+        window, position = unverified[switch + 1], switch + 2
+        if not window:
+            raise QRDecodeError("window 0 is not a window")
+    text.append(_in_window(unverified[position:], window))
+    return "".join(text).encode("utf-8")
+
+
+def _in_window(unverified: bytes, window: int) -> str:
+    if unverified and min(unverified) < 0x20:
+        raise QRDecodeError("a windowed text holds a control byte")
+    # latin-1 maps each byte to the code point of its value; the table moves 0x80-0xFF into the window.
+    return unverified.decode("latin-1").translate(_table(window))
+
+
+@lru_cache(maxsize=256)
+def _table(window: int) -> dict[int, int]:
+    return {_WINDOW + offset: (window << 7) + offset for offset in range(128)}
