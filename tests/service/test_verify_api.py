@@ -16,11 +16,12 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from qr_support import decode_published
 from sqlalchemy import func, inspect, select
 
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.qr.image import render_png
-from certsvc.qr.transport import decode_qr_text, encode_qr_text
+from certsvc.qr.transport import encode_qr_text
 from certsvc.store import db
 from certsvc.store.credential_records import qr_text_of
 from certsvc.store.models import Credential, Organisation, Qualification, VerificationEvent
@@ -451,7 +452,7 @@ def test_a_tampered_credential_is_counted_without_a_credential_link(
     app: Flask, client: FlaskClient, seeded: Seeded
 ) -> None:
     # The holder's name changed under the original signatures: the payload says which credential it is.
-    original = decode_qr_text(seeded.qr[COSIGNED])
+    original = decode_published(seeded.qr[COSIGNED], seeded.url)
     edited = original.payload.replace(COSIGNED.encode(), b"Maria Santos Dela Crux")
     tampered = encode_qr_text(CoSignedCredential(edited, original.signatures), BASE + "/v")
     result = verify(client, tampered)
@@ -464,7 +465,7 @@ def test_a_tampered_credential_is_counted_without_a_credential_link(
 
 
 def public_id(seeded: Seeded, holder: str) -> str:
-    return json.loads(decode_qr_text(seeded.qr[holder]).payload)["id"].rsplit("/", 1)[1]
+    return json.loads(decode_published(seeded.qr[holder], seeded.url).payload)["id"].rsplit("/", 1)[1]
 
 
 # -- ID check ------------------------------------------------------------------------------------
