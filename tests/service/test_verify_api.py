@@ -177,6 +177,22 @@ def test_images_without_a_qr_code_or_not_images(sqlite_client: FlaskClient) -> N
     assert response.get_json()["code"] == "image_unreadable"
 
 
+def test_a_picture_of_two_qr_codes_says_so(sqlite_client: FlaskClient, seeded: Seeded) -> None:
+    """Verifying the first of two codes would let the one the employer did not look at decide."""
+    codes = [Image.open(io.BytesIO(render_png(seeded.qr[name], box_size=3))) for name in list(seeded.qr)[:2]]
+    both = Image.new("L", (codes[0].width + codes[1].width + 30, max(c.height for c in codes)), 255)
+    both.paste(codes[0], (0, 0))
+    both.paste(codes[1], (codes[0].width + 30, 0))
+    picture = io.BytesIO()
+    both.save(picture, format="PNG")
+    response = sqlite_client.post("/api/v1/verify", data=png_upload(picture.getvalue()))
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "multiple_qr_codes"
+    page = sqlite_client.post("/verify", data=png_upload(picture.getvalue()))
+    assert page.status_code == 422
+    assert "more than one QR code" in page.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
