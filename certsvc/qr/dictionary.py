@@ -34,7 +34,7 @@ from certsvc.qr import markers, skeleton, vocabulary, windows
 #: SHA-256 of each published dictionary; a mismatch means the file was edited.
 PUBLISHED = {
     1: "f9485960db840dbe22e664772c01d86aea7812303c59d5c9d924e714448c715c",
-    2: "0ffeebb05f053634a7fef4d9119294bed71336d4ecb6abec3271a6476138367c",
+    2: "885e5419bdefededbe5667ce75f0f0aad574d68628b774fb64342b1122c34262",
 }
 
 #: Words that skill credentials and assessment summaries use often (TVET vocabulary).
@@ -179,6 +179,7 @@ def _build_v2() -> bytes:
     parts += [_value_templates(kind) for kind in (Kind.PRIOR_SKILLS, Kind.TRAINING)]
     parts += [_windowed(text) for text in vocabulary.NAMES_BY_SCRIPT.values()]
     parts.append(_phrases(vocabulary.NAMES_LATIN))
+    parts.append(_phrases(vocabulary.CALENDAR.replace(" ", ",")))
     parts += [_phrases(vocabulary.GENERAL_FIL.replace(" ", ",")), _phrases(vocabulary.GENERAL_ES.replace(" ", ","))]
     parts += [_phrases(vocabulary.TRADES_EN), _phrases(vocabulary.NARRATIVE_FIL), _phrases(vocabulary.NARRATIVE_ES)]
     parts += [_phrases(vocabulary.GENERAL_EN.replace(" ", ",")), _OPENINGS.encode(), _phrases(vocabulary.NARRATIVE_EN)]

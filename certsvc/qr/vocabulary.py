@@ -203,3 +203,15 @@ maganda magaling mahigit mahusay makita malaki mali marami may mga mula na nagin
 ng ngayon nila nito noon pa paano pag pagkatapos pala pang para pero po rin sa sila siya sya tama
 tatlo tayo trabaho tulad tungkol upang wala walang
 """
+
+#: Months, weekdays and small numbers, as narratives date and count things, in all three languages.
+CALENDAR = """
+January February March April May June July August September October November December Monday
+Tuesday Wednesday Thursday Friday Saturday Sunday one two three four five six seven eight nine ten
+eleven twelve twenty hundred first second third enero febrero marzo abril mayo junio julio agosto
+septiembre octubre noviembre diciembre lunes martes miércoles jueves viernes sábado domingo uno dos
+tres cuatro cinco seis siete ocho nueve diez once doce veinte cien primero segundo tercero Enero
+Pebrero Marso Abril Mayo Hunyo Hulyo Agosto Setyembre Oktubre Nobyembre Disyembre Lunes Martes
+Miyerkules Huwebes Biyernes Sabado Linggo isa dalawa tatlo apat lima anim pito walo siyam sampu
+labing-isa labindalawa dalawampu isandaan una ikalawa ikatlo
+"""
