@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 
 from certsvc.credentials.errors import InputTooLarge, QRDecodeError
@@ -67,6 +68,7 @@ MAX_DISTANCE = 255
 MIN_PREFIX = 8
 _TEXT = 0x20
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+TIMESTAMP_LENGTH = 20
 
 
 @dataclass
@@ -177,6 +179,12 @@ def _identifier(value: bytes, origin: bytes) -> tuple[bytes, bytes] | None:
 
 def epoch_of(value: bytes) -> bytes | None:
     """The JWT numeric time of a ``YYYY-MM-DDTHH:MM:SSZ`` value, as decimal text."""
+    # Only 20-byte values are looked up in the cache, so hostile long values cannot fill it.
+    return _epoch_of(value) if len(value) == TIMESTAMP_LENGTH else None
+
+
+@lru_cache(maxsize=1024)
+def _epoch_of(value: bytes) -> bytes | None:
     if not _TIMESTAMP.fullmatch(value):
         return None
     try:

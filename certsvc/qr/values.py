@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from certsvc.credentials.errors import QRDecodeError
 
@@ -51,6 +52,12 @@ _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 def seconds_of(text: bytes) -> int | None:
     """Seconds since 1970 of a ``YYYY-MM-DDTHH:MM:SSZ`` text that says them canonically, else None."""
+    # Only 20-byte texts reach the cache, so hostile long values cannot fill it.
+    return _seconds_of(text) if len(text) == 20 else None
+
+
+@lru_cache(maxsize=1024)
+def _seconds_of(text: bytes) -> int | None:
     if not _TIMESTAMP.fullmatch(text):
         return None
     try:
