@@ -18,6 +18,7 @@ from typing import Any
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
 from certsvc.store.models import CredentialState, Sex
+from issuers import cohort_csv
 from issuers.issuance import LearnerData
 
 MAX_BODY_BYTES = 64 * 1024
@@ -119,7 +120,7 @@ ASSESSMENT_FIELDS = (
     Field(
         "evidence_summary",
         required=True,
-        max_length=120,
+        max_length=cohort_csv.MAX_SUMMARY,
         description="The evidence seen, in one sentence; it is signed into the credential.",
         example="Bed bath, transfers and medication log observed; passed.",
     ),

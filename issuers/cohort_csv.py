@@ -31,7 +31,8 @@ ASSESSMENT_COLUMNS = ("assessment_method", "evidence_summary", "assessed_on", "a
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
 MAX_FIELD = 200
-MAX_SUMMARY = 120
+#: The evidence summary travels in the QR code; 300 characters still fit a version 17 code (docs/format.md §3).
+MAX_SUMMARY = 300
 MAX_ERRORS = 1000
 DELIMITERS = (",", ";", "\t")
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")

@@ -98,7 +98,7 @@ class AssessmentForm(FlaskForm):
         "Evidence seen (short summary)",
         validators=[
             DataRequired(REQUIRED),
-            Length(max=cohort_csv.MAX_SUMMARY, message="Keep the summary to 120 characters."),
+            Length(max=cohort_csv.MAX_SUMMARY, message=f"Keep the summary to {cohort_csv.MAX_SUMMARY} characters."),
         ],
     )
     assessor = StringField(

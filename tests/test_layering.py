@@ -282,10 +282,10 @@ def test_checker_flags_a_core_file_that_gains_an_import() -> None:
 
 
 def test_checker_flags_a_core_file_that_imports_the_store(tmp_path: Path) -> None:
-    path = ROOT / "certsvc" / "qr" / "transport.py"
+    path = ROOT / "certsvc" / "qr" / "v2.py"
     tampered = path.read_text().replace("import zlib\n", "import zlib\n\nfrom certsvc.store import db\n", 1)
     assert "from certsvc.store import db" in tampered
-    names = {n for n in imported_modules(tampered, "certsvc.qr.transport") if n.split(".")[0] in FIRST_PARTY}
+    names = {n for n in imported_modules(tampered, "certsvc.qr.v2") if n.split(".")[0] in FIRST_PARTY}
     assert sorted(n for n in names if not is_within(n, CORE_PACKAGES) and n != "certsvc") == [
         "certsvc.store",
         "certsvc.store.db",

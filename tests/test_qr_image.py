@@ -16,6 +16,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, MODE_NUMBER, QRData
 
 from certsvc.credentials.errors import ImageError, ImageTooLarge, InputTooLarge, Malformed, NoQRCodeFound
+from certsvc.qr.errors import MultipleQRCodes
 from certsvc.qr.image import decode_image, make_qr, qr_segments, qr_version, render_png, render_svg
 
 PREFIX = "HTTPS://SKILLS.EXAMPLE.ORG/V#"
@@ -276,3 +277,32 @@ def test_error_classes_sit_in_the_hierarchy():
     assert issubclass(NoQRCodeFound, ImageError)
     assert issubclass(ImageTooLarge, InputTooLarge)
     assert not issubclass(ImageTooLarge, ImageError)
+
+
+# --- one QR code per picture ---
+
+
+def test_two_qr_codes_in_one_picture_are_refused():
+    """Verifying "the first" of two codes would let the one the employer did not look at decide."""
+    left, right = _rendered(SHORT_TEXT, box_size=4), _rendered(_qr_text(300, seed=9), box_size=4)
+    both = Image.new("L", (left.width + right.width + 40, max(left.height, right.height)), 255)
+    both.paste(left, (0, 0))
+    both.paste(right, (left.width + 40, 0))
+    with pytest.raises(MultipleQRCodes) as caught:
+        decode_image(_png(both))
+    assert caught.value.code == "multiple_qr_codes"
+    assert caught.value.data["count"] == 2
+    assert isinstance(caught.value, ImageError)  # pages that handle unreadable pictures still catch it
+
+
+def test_the_same_code_twice_is_still_two_codes():
+    code = _rendered(SHORT_TEXT, box_size=4)
+    both = Image.new("L", (code.width * 2 + 40, code.height), 255)
+    both.paste(code, (0, 0))
+    both.paste(code, (code.width + 40, 0))
+    with pytest.raises(MultipleQRCodes):
+        decode_image(_png(both))
+
+
+def test_one_code_is_read_once(samples_text=SHORT_TEXT):
+    assert decode_image(render_png(samples_text, box_size=4)) == samples_text

@@ -33,7 +33,7 @@ from certsvc.credentials.statuslist import (
 )
 from certsvc.credentials.trustlist import Accreditation, KeyState, Organisation, OrgKind, TrustedKey, TrustList
 from certsvc.demo.world import status_uri
-from certsvc.qr.transport import FORMAT_VERSION, MAX_DIGITS, decode_bytes
+from certsvc.qr.transport import FORMAT_VERSION, MAX_DIGITS, decode_bytes, encode_qr_text
 from verifier.inputs import MAX_INPUT_CHARS, read_credential
 from verifier.issued import IssuedRecord, RecordLookup
 from verifier.pipeline import verify
@@ -351,6 +351,15 @@ def _accreditations(*accreditations: Callable[[World], Accreditation]) -> Callab
 
 def _welding_id(w: World) -> str:
     return w.ph.qualifications[0][0].id
+
+
+def _pinned_qr(w: World) -> str:
+    """A QR text pinned to the PH trust list's catalogue entry, as the service prints it."""
+    return encode_qr_text(w.credential(), VERIFY_URL, w.trust_lists)
+
+
+def _ph_without_catalogue(w: World) -> list[TrustList]:
+    return [dataclasses.replace(t, catalogue=()) if t.country == "PH" else t for t in w.trust_lists]
 
 
 def _no_equivalences(w: World) -> list[TrustList]:
@@ -836,6 +845,9 @@ CASES = [
     Case("qr_unsupported_version", _qr_version(FORMAT_VERSION + 1), Reason.QR_UNSUPPORTED_VERSION),
     Case("qr_corrupt_deflate", _qr_corrupt_deflate, Reason.QR_MALFORMED),
     Case("qr_deflate_bomb", _qr_deflate_bomb, Reason.INPUT_TOO_LARGE),
+    # A pinned code decodes only with the trust list whose catalogue holds its entry.
+    Case("qr_pinned_without_holder_trust_list", _pinned_qr, Reason.QR_CATALOGUE_UNKNOWN, trust=_without_ph),
+    Case("qr_pinned_entry_not_in_catalogue", _pinned_qr, Reason.QR_CATALOGUE_UNKNOWN, trust=_ph_without_catalogue),
     Case("qr_too_many_digits", _qr_digits(lambda d: "9" * (MAX_DIGITS + 1)), Reason.INPUT_TOO_LARGE),
 ]
 

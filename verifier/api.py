@@ -102,7 +102,7 @@ def check_id_number(unverified_text: str, typed_number: str, now: datetime) -> t
         result = verify(unverified_text, docs.trust_lists, docs.status_lists, now, records=lookup)
     if not any(c.name == "provider_signature" and c.ok for c in result.checks):
         return result, False
-    payload = json.loads(read_credential(unverified_text).payload)
+    payload = json.loads(read_credential(unverified_text, docs.trust_lists).payload)
     return result, id_number_matches(payload, typed_number)
 
 

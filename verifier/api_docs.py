@@ -31,7 +31,8 @@ _TOO_MANY = _error(
     429,
 )
 _UNREADABLE_IMAGE = _error(
-    "The uploaded image is not a PNG or JPEG, or holds no readable QR code.",
+    "The uploaded image is not a PNG or JPEG (`image_unreadable`), holds no readable QR code (`no_qr_found`) "
+    "or more than one (`multiple_qr_codes`).",
     "no_qr_found",
     "no QR code found in the image",
     422,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from certsvc.credentials.cosigned import CoSignedCredential, parse_credential_text
 from certsvc.credentials.errors import InputTooLarge, Malformed
+from certsvc.credentials.trustlist import TrustList
 from certsvc.qr.transport import MAX_TEXT_CHARS, decode_qr_text
 
 MAX_INPUT_CHARS = 128 * 1024
@@ -14,15 +16,19 @@ MAX_INPUT_CHARS = 128 * 1024
 _QR_TEXT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S*#\S*$")
 
 
-def read_credential(unverified_input: str) -> CoSignedCredential:
-    """Parse any supported input form into a credential whose signatures are not yet checked."""
+def read_credential(unverified_input: str, trust_lists: Sequence[TrustList] = ()) -> CoSignedCredential:
+    """Parse any supported input form into a credential whose signatures are not yet checked.
+
+    A QR code may pin a qualification of a trust list's catalogue: it decodes only with
+    ``trust_lists`` that carry it (``qr_catalogue_unknown`` otherwise).
+    """
     if len(unverified_input) > MAX_INPUT_CHARS:
         raise InputTooLarge("the input is too long", limit=MAX_INPUT_CHARS)
     text = unverified_input.strip()
     if not text:
         raise Malformed("the input is empty")
     if len(text) <= MAX_TEXT_CHARS and _QR_TEXT.match(text):
-        return decode_qr_text(text)
+        return decode_qr_text(text, trust_lists)
     if text.isdigit():
         raise Malformed("paste the whole QR text, including the web address before '#'")
     credential, _ = parse_credential_text(text)

@@ -47,7 +47,7 @@ def verify(
     ``max_trust_list_age`` (offline) refuses to confirm anything from an older trust list.
     """
     result = VerificationResult()
-    parsed = _read(result, unverified_input)
+    parsed = _read(result, unverified_input, trust_lists)
     if parsed is None:
         return result
     credential, headers, claims = parsed
@@ -80,10 +80,10 @@ def verify(
 
 
 def _read(
-    result: VerificationResult, unverified_input: str
+    result: VerificationResult, unverified_input: str, trust_lists: Sequence[TrustList]
 ) -> tuple[CoSignedCredential, list[dict[str, Any]], Claims] | None:
     try:
-        credential = read_credential(unverified_input)
+        credential = read_credential(unverified_input, trust_lists)
         headers = [parse_header(s.protected) for s in credential.signatures]
         return credential, headers, read_claims(credential.payload)
     except DisallowedHeader as exc:

@@ -11,6 +11,7 @@ class Reason(StrEnum):
     INPUT_TOO_LARGE = "input_too_large"
     QR_MALFORMED = "qr_malformed"
     QR_UNSUPPORTED_VERSION = "qr_unsupported_version"
+    QR_CATALOGUE_UNKNOWN = "qr_catalogue_unknown"
     ALG_NOT_ALLOWED = "alg_not_allowed"
     HEADER_NOT_ALLOWED = "header_not_allowed"
     KEY_IN_HEADER = "key_in_header"
@@ -60,6 +61,7 @@ INVALIDATING = frozenset(
         Reason.INPUT_TOO_LARGE,
         Reason.QR_MALFORMED,
         Reason.QR_UNSUPPORTED_VERSION,
+        Reason.QR_CATALOGUE_UNKNOWN,
         Reason.ALG_NOT_ALLOWED,
         Reason.HEADER_NOT_ALLOWED,
         Reason.KEY_IN_HEADER,

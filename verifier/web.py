@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from certsvc.accounts.access import anonymous, public
 from certsvc.credentials.errors import ImageError, ImageTooLarge, InputTooLarge
+from certsvc.qr.errors import MultipleQRCodes
 from certsvc.web import page_assets
 from certsvc.web.i18n import gettext as _
 from verifier import api, counting, documents, limits, web_messages
@@ -63,6 +64,8 @@ def check() -> ResponseReturnValue:
         limits.check_length(unverified_text)
     except (RequestEntityTooLarge, ImageTooLarge, InputTooLarge):
         return _page(error=_("The file is too large. Use a photo or screenshot under 5 MB."), status=413)
+    except MultipleQRCodes:
+        return _page(error=_("The picture shows more than one QR code. Photograph one code at a time."), status=422)
     except ImageError:
         return _page(
             error=_("No QR code was found in the picture. Try a sharper photo, closer to the code."), status=422

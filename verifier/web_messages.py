@@ -55,6 +55,7 @@ SHORT_REASONS = {
     "bad_signature": N_("the signature does not match"),
     "qr_malformed": N_("the QR code is damaged or incomplete"),
     "qr_unsupported_version": N_("unknown QR code format"),
+    "qr_catalogue_unknown": N_("this page lacks the list needed to read the QR code"),
     "issuer_unknown_key": N_("unknown issuer"),
     "issuer_mismatch": N_("unknown issuer"),
     "issuer_not_accredited": N_("the issuer was not accredited"),
@@ -96,6 +97,10 @@ FAILED = {
     "input_too_large": N_("The input is too large to be a credential."),
     "qr_malformed": N_("The QR code is damaged or incomplete: it was changed, or not read completely."),
     "qr_unsupported_version": N_("The QR code uses a format this page does not know."),
+    "qr_catalogue_unknown": N_(
+        "The QR code refers to a qualification in a trust list this page does not hold: "
+        "refresh the trust lists and check again."
+    ),
     "alg_not_allowed": N_("The credential uses a signature method that is not accepted."),
     "header_not_allowed": N_("The credential's signature carries data that is not accepted."),
     "key_in_header": N_("The credential's signature carries data that is not accepted."),

@@ -11,11 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certsvc.credentials import identifiers
+from certsvc.credentials.catalogue import CatalogueEntry, entry_for
+from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.keys import PublicKey
+from certsvc.credentials.openbadge import Qualification as QualificationData
 from certsvc.credentials.trustlist import Accreditation as TrustedAccreditation
 from certsvc.credentials.trustlist import Equivalence as TrustedEquivalence
 from certsvc.credentials.trustlist import Organisation as TrustedOrganisation
-from certsvc.credentials.trustlist import TrustAnchor, TrustedKey, TrustList, sign_trust_list
+from certsvc.credentials.trustlist import TrustAnchor, TrustedKey, TrustList, parse_trust_list, sign_trust_list
 from certsvc.store import audit
 from certsvc.store.models import (
     Accreditation,
@@ -23,6 +26,7 @@ from certsvc.store.models import (
     Equivalence,
     Organisation,
     OrgKind,
+    Qualification,
     SigningKeyRecord,
     TrustListVersion,
 )
@@ -62,6 +66,8 @@ def build_trust_list(session: Session, authority: Organisation, *, base_url: str
     rules = session.scalars(
         select(Equivalence).where(Equivalence.authority_id == authority.id).order_by(Equivalence.id)
     ).all()
+    provider_ids = {identifiers.org_uri(base_url, p.slug) for p in provider_orgs if p is not None}
+    qualifications = [a.qualification for a in accreditations]
     return TrustList(
         authority=_trusted(session, authority, base_url),
         country=authority.country,
@@ -74,6 +80,58 @@ def build_trust_list(session: Session, authority: Organisation, *, base_url: str
             + [_trusted(session, p, base_url, tuple(providers[p.id])) for p in provider_orgs if p is not None]
         ),
         equivalences=tuple(_rule(r, base_url) for r in rules),
+        catalogue=_catalogue(session, authority, qualifications, provider_ids, base_url),
+    )
+
+
+def _catalogue(
+    session: Session,
+    authority: Organisation,
+    qualifications: list[Qualification],
+    provider_ids: set[str],
+    base_url: str,
+) -> tuple[CatalogueEntry, ...]:
+    """Every accredited qualification as credentials carry it now, after every entry published before.
+
+    Entries are never dropped while their provider is listed: a printed QR code pins the entry
+    it was made with, so an edited qualification adds an entry beside the old one.
+    """
+    entries: dict[tuple[str, bytes], CatalogueEntry] = {}
+    for entry in _published_catalogue(session, authority):
+        if entry.provider in provider_ids:
+            entries.setdefault((entry.provider, entry.canonical), entry)
+    for qualification in qualifications:
+        provider = identifiers.org_uri(base_url, qualification.provider.slug)
+        entry = entry_for(_qualification_data(qualification, base_url), provider)
+        entries.setdefault((entry.provider, entry.canonical), entry)
+    return tuple(entries.values())
+
+
+def _published_catalogue(session: Session, authority: Organisation) -> tuple[CatalogueEntry, ...]:
+    latest = latest_trust_list(session, authority)
+    if latest is None:
+        return ()
+    try:
+        return parse_trust_list(latest.token).catalogue  # our own signed document, from our database
+    except CertsvcError:
+        return ()
+
+
+def _qualification_data(qualification: Qualification, base_url: str) -> QualificationData:
+    """The credential's view of a stored qualification (as issuance builds it)."""
+    slug = qualification.provider.slug
+    return QualificationData(
+        id=identifiers.qualification_uri(base_url, slug, qualification.code),
+        name=qualification.name,
+        description=qualification.description,
+        framework=qualification.framework,
+        level=qualification.level,
+        isco_code=qualification.isco_code,
+        isco_title=qualification.isco_title,
+        esco_uri=qualification.esco_uri,
+        esco_title=qualification.esco_title,
+        asean_level=qualification.asean_level,
+        framework_url=qualification.framework_url,
     )
 
 

@@ -189,19 +189,19 @@ def _subject(spec: CredentialSpec, subject_id: str) -> dict[str, Any]:
                 "salt": holder.id_salt,
             }
         ],
-        "achievement": _achievement(spec),
+        "achievement": achievement_of(spec.qualification, spec.kind),
     }
     if spec.assessment is not None:
         subject["activityEndDate"] = _iso(datetime.combine(spec.assessment.assessed_on, datetime.min.time(), UTC))
     return subject
 
 
-def _achievement(spec: CredentialSpec) -> dict[str, Any]:
-    q = spec.qualification
+def achievement_of(q: Qualification, kind: Kind) -> dict[str, Any]:
+    """Return the credential's ``achievement`` object for a qualification awarded as ``kind``."""
     achievement: dict[str, Any] = {
         "id": q.id,
         "type": ["Achievement"],
-        "achievementType": PRIOR_SKILLS_TYPE if spec.kind is Kind.PRIOR_SKILLS else TRAINING_TYPE,
+        "achievementType": PRIOR_SKILLS_TYPE if kind is Kind.PRIOR_SKILLS else TRAINING_TYPE,
         "name": q.name,
         "description": q.description,
         "criteria": {"id": q.criteria_url or q.id},

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from certsvc.credentials.catalogue import CatalogueEntry, catalogue_from_json, catalogue_to_json
 from certsvc.credentials.errors import CertsvcError, KeyMaterialError, Malformed, TrustListError, UnknownKey
 from certsvc.credentials.jws import CompactJWS, decode_signed, parse_compact, parse_json_object, sign_compact
 from certsvc.credentials.keys import PublicKey, SigningKey
@@ -121,6 +122,7 @@ class TrustList:
     ttl: int
     organisations: tuple[Organisation, ...]
     equivalences: tuple[Equivalence, ...]
+    catalogue: tuple[CatalogueEntry, ...] = ()
     # Indexes built from the fields above; not constructor arguments, so that
     # ``dataclasses.replace`` builds fresh ones instead of sharing (and extending) the old.
     _keys: dict[str, tuple[Organisation, TrustedKey]] = field(
@@ -159,6 +161,7 @@ class TrustList:
             "authority": _org_to_json(self.authority),
             "organisations": [_org_to_json(o) for o in self.organisations],
             "equivalences": [_equivalence_to_json(e) for e in self.equivalences],
+            **_catalogue_claims(self.catalogue),
         }
 
 
@@ -281,6 +284,7 @@ def _trust_list_from_claims(claims: dict[str, Any]) -> TrustList:
         ttl=_positive(claims["ttl"], "ttl"),
         organisations=tuple(_org_from_json(o) for o in _array(claims["organisations"], "organisations")),
         equivalences=tuple(_equivalence_from_json(e) for e in _array(claims["equivalences"], "equivalences")),
+        catalogue=_catalogue_from_claims(claims, authority),
     )
     _check_unique_keys(trust_list)
     return trust_list
@@ -329,6 +333,18 @@ def _array(value: Any, name: str) -> list[Any]:
     if not isinstance(value, list):
         raise TrustListError(f"{name} must be an array")
     return value
+
+
+def _catalogue_claims(catalogue: tuple[CatalogueEntry, ...]) -> dict[str, Any]:
+    """The ``catalogue`` member, present only when the list has one (older lists stay byte-identical)."""
+    return {"catalogue": catalogue_to_json(catalogue)} if catalogue else {}
+
+
+def _catalogue_from_claims(claims: dict[str, Any], authority: Organisation) -> tuple[CatalogueEntry, ...]:
+    """Load the catalogue; every entry must name a provider the list itself carries."""
+    kinds = {str(o.get("id")): str(o.get("kind")) for o in claims["organisations"] if isinstance(o, dict)}
+    kinds[authority.id] = authority.kind.value
+    return catalogue_from_json(claims.get("catalogue"), kinds)
 
 
 def _org_to_json(org: Organisation) -> dict[str, Any]:

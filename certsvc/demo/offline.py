@@ -17,6 +17,7 @@ from certsvc.demo.world import (
     sample_holder,
     signed_status_list,
     signed_trust_list,
+    trust_list_for,
 )
 from certsvc.qr.image import render_png, render_svg
 from certsvc.qr.transport import encode_qr_text
@@ -31,9 +32,11 @@ def write_demo(out: Path, base: str, now: datetime) -> list[str]:
     valid_from = (now - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
     samples, statuses = _samples(worlds, base, valid_from)
     trust_args, status_args = [], []
+    trust_lists = []
     for corridor in worlds:
         trust_path = out / f"trust-list-{corridor.origin.lower()}.jwt"
         trust_path.write_text(signed_trust_list(corridor, base, now) + "\n")
+        trust_lists.append(trust_list_for(corridor, base, now))
         anchor = TrustAnchor.of(corridor.authority.kid_uri(base), corridor.authority.key.public, corridor.origin)
         (out / f"anchor-{corridor.origin.lower()}.json").write_text(json.dumps([anchor.to_json()], indent=2) + "\n")
         status_path = out / f"status-{corridor.provider.slug}.jwt"
@@ -42,7 +45,8 @@ def write_demo(out: Path, base: str, now: datetime) -> list[str]:
         status_args.append(f"--status-list {status_path}")
     commands = []
     for name, credential in samples.items():
-        qr_text = encode_qr_text(credential, base + VERIFY_PATH)
+        # Pinned to the trust lists' catalogues, which the verify commands load.
+        qr_text = encode_qr_text(credential, base + VERIFY_PATH, trust_lists)
         (out / f"{name}.txt").write_text(qr_text + "\n")
         (out / f"{name}.png").write_bytes(render_png(qr_text))
         (out / f"{name}.svg").write_bytes(render_svg(qr_text))

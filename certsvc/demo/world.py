@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from certsvc.credentials import identifiers
+from certsvc.credentials.catalogue import entry_for
 from certsvc.credentials.cosigned import CoSignedCredential, sign_credential
 from certsvc.credentials.keys import SigningKey
 from certsvc.credentials.openbadge import (
@@ -129,6 +130,7 @@ def trust_list_for(corridor: Corridor, base: str, issued_at: datetime, sequence:
         ttl=3600,
         organisations=(org(corridor.embassy), org(corridor.provider, accreditations)),
         equivalences=tuple(e for _, e in corridor.qualifications),
+        catalogue=tuple(entry_for(q, corridor.provider.org_id(base)) for q, _ in corridor.qualifications),
     )
 
 

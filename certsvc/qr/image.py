@@ -16,6 +16,7 @@ from qrcode.image.svg import SvgPathFillImage
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, MODE_NUMBER, QRData
 
 from certsvc.credentials.errors import ImageError, ImageTooLarge, NoQRCodeFound
+from certsvc.qr.errors import MultipleQRCodes
 
 ECC_LEVELS = {
     "L": qrcode.constants.ERROR_CORRECT_L,
@@ -110,7 +111,7 @@ def render_svg(qr_text: str, ecc: str = "M") -> bytes:
 
 
 def decode_image(unverified_image: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS) -> str:
-    """Return the text of the first QR code found in a PNG or JPEG image."""
+    """Return the text of the one QR code in a PNG or JPEG image (two or more: MultipleQRCodes)."""
     if len(unverified_image) > max_bytes:
         raise ImageTooLarge("image file is too large", max_bytes=max_bytes)
     image = _open_bounded(unverified_image, max_pixels)
@@ -165,4 +166,7 @@ def _read_qr(gray: Image.Image) -> str:
         raise ImageError("image could not be scanned") from exc
     if not barcodes:
         raise NoQRCodeFound("no QR code found in the image")
+    # Verifying "the first" of several codes would let a second, unseen one decide the verdict.
+    if len(barcodes) > 1:
+        raise MultipleQRCodes("the image holds more than one QR code: photograph one at a time", count=len(barcodes))
     return barcodes[0].text

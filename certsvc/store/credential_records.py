@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
 from certsvc.credentials.cosigned import CoSignedCredential, parse_credential_text
+from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.statuslist import Status
+from certsvc.credentials.trustlist import TrustList, parse_trust_list
 from certsvc.qr.transport import encode_qr_text
-from certsvc.store.models import Credential, CredentialState
+from certsvc.store.models import Credential, CredentialState, Learner, Organisation, OrgKind, TrustListVersion
 
 VERIFY_PATH = "/v"
 STATUS_OF_STATE = {
@@ -24,8 +31,42 @@ def cosigned_of(credential: Credential) -> CoSignedCredential:
 
 
 def qr_text_of(credential: Credential, base_url: str) -> str:
-    """The QR text: the verification URL with the whole credential after '#'."""
-    return encode_qr_text(cosigned_of(credential), base_url + VERIFY_PATH)
+    """The QR text: the verification URL with the whole credential after '#'.
+
+    When a published trust list of the holder's country carries the qualification's catalogue
+    entry, the QR code pins it (and is much smaller); until then the entry travels in the code.
+    """
+    session = object_session(credential)
+    trust_lists = published_trust_lists(session, credential) if session is not None else []
+    return encode_qr_text(cosigned_of(credential), base_url + VERIFY_PATH, trust_lists)
+
+
+def published_trust_lists(session: Session, credential: Credential) -> list[TrustList]:
+    """The newest published trust list of each authority of the holder's country."""
+    nationality = select(Learner.nationality).where(Learner.id == credential.learner_id).scalar_subquery()
+    authorities = select(Organisation.id).where(
+        Organisation.kind == OrgKind.AUTHORITY, Organisation.country == nationality
+    )
+    found = []
+    for authority_id in session.scalars(authorities):
+        token = session.scalar(
+            select(TrustListVersion.token)
+            .where(TrustListVersion.authority_id == authority_id)
+            .order_by(TrustListVersion.sequence.desc())
+            .limit(1)
+        )
+        if token is not None and (trust_list := _parsed(token)) is not None:
+            found.append(trust_list)
+    return found
+
+
+@lru_cache(maxsize=32)
+def _parsed(token: str) -> TrustList | None:
+    # Our own signed document, read back from our own database: checked against the key it names.
+    try:
+        return parse_trust_list(token)
+    except CertsvcError:
+        return None
 
 
 def status_value(credential: Credential) -> Status:

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
+from qr_support import decode_published
 from sqlalchemy import delete, func, select
 
 from certsvc.accounts import users
 from certsvc.qr.image import decode_image
-from certsvc.qr.transport import decode_qr_text
 from certsvc.store.models import Credential, CredentialClaim, LoginFailure, Organisation, Qualification, ShareLink
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
@@ -130,7 +130,7 @@ def qr_on_screen(page: Any) -> str:
 
 def verdict_of(live: LiveServer, qr_text: str) -> str:
     """Verify QR text with the service's own trust and status lists, as the verifier does."""
-    decode_qr_text(qr_text)  # the transport accepts it
+    decode_published(qr_text, live.app.config["DATABASE_URL"])  # the transport accepts it
     with live.app.app_context():
         current = documents.current()
     return verify(qr_text, current.trust_lists, current.status_lists, datetime.now(UTC)).status.value
@@ -171,14 +171,14 @@ def test_claim_then_the_qr_updates_by_itself_when_the_embassy_cosigns(browser: A
         )
         assert_accessible(page, context="on the credential page")
         before = qr_on_screen(page)
-        assert len(decode_qr_text(before).signatures) == 1
+        assert len(decode_published(before, live.app.config["DATABASE_URL"]).signatures) == 1
         assert verdict_of(live, before) == "authentic"  # genuine, not yet co-signed
 
         # The embassy co-signs; the open page notices and shows the new QR with no action by the holder.
         cosign_now(live, public_id)
         expect(page.locator(".state")).to_have_text("Recognised", timeout=10_000)
         after = qr_on_screen(page)
-        assert after != before and len(decode_qr_text(after).signatures) == 2
+        assert after != before and len(decode_published(after, live.app.config["DATABASE_URL"]).signatures) == 2
         assert verdict_of(live, after) == "recognized"
 
         page.get_by_role("link", name="Back to my credentials").click()

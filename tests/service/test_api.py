@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from dataclasses import dataclass
@@ -269,9 +270,9 @@ BAD_BODIES = [
         "in the future",
     ),
     (
-        {**GOOD, "kind": "prior_skills", "assessment": {**ASSESSMENT, "evidence_summary": "e" * 121}},
+        {**GOOD, "kind": "prior_skills", "assessment": {**ASSESSMENT, "evidence_summary": "e" * 301}},
         "assessment.evidence_summary",
-        "at most 120",
+        "at most 300",
     ),
 ]
 
@@ -478,3 +479,15 @@ def test_qr_png_decodes_to_the_qr_text_and_svg_is_served(client: FlaskClient, wo
     svg = get(client, world, "ph", f"/credentials/{credential_id}/qr.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert b"<svg" in svg.data and b"<script" not in svg.data
+
+
+def test_an_evidence_summary_of_300_characters_is_signed_whole(client: FlaskClient, world: ApiWorld) -> None:
+    """The QR transport carries 300 characters of evidence (issue 13): the API takes them all."""
+    summary = ("Practical test observed by a qualified assessor; portfolio and employer reference checked. " * 4)[:299]
+    summary += "."
+    assessment = {**ASSESSMENT, "evidence_summary": summary}
+    answer = issue(client, world, kind="prior_skills", qualification_code="CARE2", assessment=assessment)
+    payload_b64 = answer["credential"]["compact"][0].split(".")[1]
+    payload = json.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+    assert payload["evidence"][0]["narrative"] == summary and len(summary) == 300
+    assert answer["qr_text"].startswith("HTTPS://SKILLS.EXAMPLE.ORG/V#")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from qr_support import decode_published
 from sqlalchemy import func, select
 
 from certsvc.demo.seed import DEMO_PASSWORD, seed
 from certsvc.qr.image import decode_image
-from certsvc.qr.transport import decode_qr_text
 from certsvc.store import db
 from certsvc.store.models import AuditEntry, Credential, CredentialState, Learner
 
@@ -109,7 +109,7 @@ def qr_credential(client: FlaskClient, public_id: str) -> Any:
     response = client.get(f"/provider/credentials/{public_id}/qr.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert "no-store" in response.headers["Cache-Control"]
-    return decode_qr_text(decode_image(response.data))
+    return decode_published(decode_image(response.data), client.application.config["DATABASE_URL"])
 
 
 # -- the whole flow ---------------------------------------------------------------------
@@ -233,7 +233,7 @@ BAD_LEARNERS = [
 ]
 BAD_ASSESSMENTS = [
     ({"prior-evidence": ""}, "This field is required."),
-    ({"prior-evidence": "x" * 121}, "Keep the summary to 120 characters."),
+    ({"prior-evidence": "x" * 301}, "Keep the summary to 300 characters."),
     ({"prior-assessor": ""}, "This field is required."),
     ({"prior-assessed_on": "yesterday"}, "Enter a date as YYYY-MM-DD."),
     ({"prior-assessed_on": (date.today() + timedelta(days=3)).isoformat()}, "The date cannot be in the future."),

@@ -16,11 +16,12 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from qr_support import decode_published
 from sqlalchemy import func, inspect, select
 
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.qr.image import render_png
-from certsvc.qr.transport import decode_qr_text, encode_qr_text
+from certsvc.qr.transport import encode_qr_text
 from certsvc.store import db
 from certsvc.store.credential_records import qr_text_of
 from certsvc.store.models import Credential, Organisation, Qualification, VerificationEvent
@@ -174,6 +175,22 @@ def test_images_without_a_qr_code_or_not_images(sqlite_client: FlaskClient) -> N
     response = sqlite_client.post("/api/v1/verify", data=png_upload(b"GIF89a not a png", "x.gif"))
     assert response.status_code == 422
     assert response.get_json()["code"] == "image_unreadable"
+
+
+def test_a_picture_of_two_qr_codes_says_so(sqlite_client: FlaskClient, seeded: Seeded) -> None:
+    """Verifying the first of two codes would let the one the employer did not look at decide."""
+    codes = [Image.open(io.BytesIO(render_png(seeded.qr[name], box_size=3))) for name in list(seeded.qr)[:2]]
+    both = Image.new("L", (codes[0].width + codes[1].width + 30, max(c.height for c in codes)), 255)
+    both.paste(codes[0], (0, 0))
+    both.paste(codes[1], (codes[0].width + 30, 0))
+    picture = io.BytesIO()
+    both.save(picture, format="PNG")
+    response = sqlite_client.post("/api/v1/verify", data=png_upload(picture.getvalue()))
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "multiple_qr_codes"
+    page = sqlite_client.post("/verify", data=png_upload(picture.getvalue()))
+    assert page.status_code == 422
+    assert "more than one QR code" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -451,7 +468,7 @@ def test_a_tampered_credential_is_counted_without_a_credential_link(
     app: Flask, client: FlaskClient, seeded: Seeded
 ) -> None:
     # The holder's name changed under the original signatures: the payload says which credential it is.
-    original = decode_qr_text(seeded.qr[COSIGNED])
+    original = decode_published(seeded.qr[COSIGNED], seeded.url)
     edited = original.payload.replace(COSIGNED.encode(), b"Maria Santos Dela Crux")
     tampered = encode_qr_text(CoSignedCredential(edited, original.signatures), BASE + "/v")
     result = verify(client, tampered)
@@ -464,7 +481,7 @@ def test_a_tampered_credential_is_counted_without_a_credential_link(
 
 
 def public_id(seeded: Seeded, holder: str) -> str:
-    return json.loads(decode_qr_text(seeded.qr[holder]).payload)["id"].rsplit("/", 1)[1]
+    return json.loads(decode_published(seeded.qr[holder], seeded.url).payload)["id"].rsplit("/", 1)[1]
 
 
 # -- ID check ------------------------------------------------------------------------------------

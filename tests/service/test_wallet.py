@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
+from qr_support import decode_published
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,6 @@ from certsvc.accounts import api_tokens
 from certsvc.credentials.cosigned import parse_credential_text
 from certsvc.demo.seed import demo_claim, seed
 from certsvc.qr.image import decode_image
-from certsvc.qr.transport import decode_qr_text
 from certsvc.store import db
 from certsvc.store.credential_records import qr_text_of
 from certsvc.store.models import (
@@ -442,7 +442,7 @@ def test_downloads_file_qr_and_printable_certificate(app: Flask, client: FlaskCl
     png = client.get(f"/wallet/c/{public_id}/qr.png?download=1")
     assert png.mimetype == "image/png" and "attachment" in png.headers["Content-Disposition"]
     assert decode_image(png.data) == expected_qr
-    assert len(decode_qr_text(decode_image(png.data)).signatures) == 2
+    assert len(decode_published(decode_image(png.data), app.config["DATABASE_URL"]).signatures) == 2
     assert (
         client.get(f"/wallet/c/{public_id}/qr.png", headers={"If-None-Match": png.headers["ETag"]}).status_code == 304
     )
