@@ -16,7 +16,7 @@ from certsvc.authority import indicators_views
 from certsvc.authority import views as authority_views
 from certsvc.store import audit_commands, db, db_commands
 from certsvc.wallet import views as wallet_views
-from certsvc.web import error_handlers, health, i18n, logs, metrics, published_keys, published_lists
+from certsvc.web import error_handlers, health, i18n, logs, metrics, published_keys, published_lists, staff_assets
 from issuers import api, views_embassy, views_imports, views_provider
 from verifier import web as verifier_web
 
@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     access.init_app(app)
     i18n.init_app(app)
     health.init_app(app)
+    staff_assets.init_app(app)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_provider.bp)
     app.register_blueprint(views_embassy.bp)
