@@ -29,6 +29,7 @@ from certsvc.store.models import (
     Organisation,
     OrgKind,
     Qualification,
+    RejectionReason,
     Role,
     User,
 )
@@ -208,6 +209,7 @@ def _advance(session, credential, state, provider, embassy, cosigner, issued) ->
             session,
             embassy,
             credential,
+            RejectionReason.TRAINING_RECORD,
             "Training hours in the record do not match the attendance sheet.",
             now=later,
             actor=ACTOR,

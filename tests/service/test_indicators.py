@@ -52,7 +52,8 @@ class Row:
     issued: str
     state: str
     cosigned: datetime | None = None
-    reason: str | None = None
+    reason: str | None = None  # the officer's note
+    code: str | None = None  # the reason code (None: a free-text reason from before the fixed list)
     revoked: str | None = None
     withdrawn: str | None = None
     nationality: str = "PH"
@@ -60,15 +61,16 @@ class Row:
 
 HOURS = "Hours do not match."
 MISSING = "Missing evidence."
+TRAINING = "training_record_mismatch"
 #: The hand-counted fixture. Embassy: the PH embassy in the provider's country (none for Myanmar).
 ROWS = [
     Row("prov-my", "WELD", "training", "F", "2026-01-05", "cosigned", at("2026-01-07")),  # 1: 2 days
     Row("prov-my", "WELD", "training", "M", "2026-01-20", "cosigned", at("2026-01-24")),  # 2: 4 days
-    Row("prov-my", "COOK", "prior_skills", "F", "2026-01-25", "rejected", reason=HOURS),  # 3
+    Row("prov-my", "COOK", "prior_skills", "F", "2026-01-25", "rejected", reason=HOURS, code=TRAINING),  # 3
     Row("prov-my", "COOK", "training", None, "2026-02-03", "awaiting_cosign"),  # 4
     Row("prov-my", "WELD", "training", "F", "2026-02-10", "revoked", at("2026-02-11"), revoked="2026-03-02"),  # 5: 1
     Row("prov-sg", "CARE", "prior_skills", "X", "2026-02-15", "cosigned", at("2026-02-25"), withdrawn="2026-03-05"),
-    Row("prov-sg", "CARE", "training", "F", "2026-03-01", "rejected", reason=HOURS),  # 7
+    Row("prov-sg", "CARE", "training", "F", "2026-03-01", "rejected", reason=HOURS, code=TRAINING),  # 7
     Row("prov-sg", "CARE", "training", "M", "2026-03-09", "rejected", reason=MISSING),  # 8
     Row("prov-my", "WELD", "training", "F", "2026-03-15", "cosigned", at("2026-03-21", 12)),  # 9: 6.5 days
     Row("prov-my", "WELD", "training", "F", "2026-01-10", "awaiting_cosign", nationality="MM"),  # 10: not PH
@@ -154,6 +156,7 @@ def _credential(session: Session, n: int, row: Row, orgs: dict[str, Organisation
         cosign_jws="y" if row.cosigned else None,
         embassy_id=embassy.id if embassy else None,
         reject_reason=row.reason,
+        reject_code=row.code,
         status_list_id=lists[row.provider].id,
         status_idx=n,
         issued_at=at(row.issued),
@@ -213,7 +216,9 @@ def test_embassy_rejection_revocation_and_verification_figures(fixture: Session)
     figures = indicators.figures(fixture, Filters("PH"))
     embassies = {e.embassy: (e.credentials, e.cosigned, e.rejected, e.median_days) for e in figures.embassies}
     assert embassies == {"PH Embassy KL": (7, 5, 1, 4.0), "PH Embassy SG": (3, 1, 2, 10.0)}
-    assert figures.rejection_reasons == [(HOURS, 2), (MISSING, 1)]
+    # Counted by reason code; a free-text reason from before the list counts as "other", its text kept aside.
+    assert figures.rejection_reasons == [(TRAINING, 2), ("other", 1)]
+    assert figures.other_notes == [(MISSING, 1)]
     assert figures.revocations == {("2026-03", "revoked"): 1, ("2026-03", "co-signature withdrawn"): 1}
     assert figures.verifications == {
         ("2026-02", "at home"): 1,
@@ -232,7 +237,7 @@ def test_filters_by_date_range_and_corridor(fixture: Session) -> None:
     assert [(e.embassy, e.credentials, e.cosigned, e.rejected, e.median_days) for e in figures.embassies] == [
         ("PH Embassy KL", 6, 4, 1, 3.0)  # median of 1, 2, 4 and 6.5 days
     ]
-    assert figures.rejection_reasons == [(HOURS, 1)]
+    assert figures.rejection_reasons == [(TRAINING, 1)] and figures.other_notes == []
     assert figures.revocations == {("2026-03", "revoked"): 1}  # the withdrawal was in the SG corridor
     assert figures.verifications == {
         ("2026-02", "at home"): 1,
