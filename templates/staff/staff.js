@@ -11,7 +11,8 @@
   }
 
   function wireErrorSummary(summary) {
-    if (document.activeElement !== summary) summary.focus();
+    // The summary has autofocus; a browser that ignored it gets focus moved here (after autofocus ran).
+    window.requestAnimationFrame(function () { if (document.activeElement !== summary) summary.focus(); });
     summary.addEventListener("click", function (event) {
       var link = event.target.closest("a[href^='#']");
       if (!link) return;
