@@ -74,3 +74,8 @@ def learner_matches(learner_ids: Sequence[int], query: str) -> ColumnElement[boo
     """A learner found by name or (``learner_ids``) by ID number."""
     by_id = Learner.id.in_(learner_ids) if learner_ids else false()
     return or_(name_matches(Learner.name, query), by_id)
+
+
+def learner_found(session: Session, provider_id: int, query: str) -> ColumnElement[bool]:
+    """One of the provider's learners whose name has every word of ``query``, or whose ID number it is."""
+    return learner_matches(learners_with_id_number(session, provider_id, query), query)

@@ -36,6 +36,8 @@ MAX_SELECTION = 200
 #: How many of the credentials to co-sign the confirmation page names.
 CONFIRM_LISTED = 20
 FILTER_ARGS = ("q", "provider", "qualification", "issued_from", "issued_until")
+#: An error summary's link to the first credential's box on the page (nothing was ticked).
+FIRST_BOX = "first-box"
 reads = require_org_role(kinds=(OrgKind.EMBASSY,))
 writes = require_org_role(Role.ADMIN, Role.OFFICER, kinds=(OrgKind.EMBASSY,))
 
@@ -48,6 +50,22 @@ writes = require_org_role(Role.ADMIN, Role.OFFICER, kinds=(OrgKind.EMBASSY,))
 def queue() -> ResponseReturnValue:
     """Credentials of the embassy's nationals awaiting its co-signature, oldest first, filtered and searched."""
     return _queue_page(_filter_form(request.args))
+
+
+@bp.get("/cosign/review")
+@writes
+def review_selection() -> ResponseReturnValue:
+    """Say how many of the ticked credentials co-signing will touch, and ask once."""
+    embassy, session = require_principal().org, db.get_session()
+    form = _filter_form(request.args)
+    unverified_ids = request.args.getlist("credential")
+    if not unverified_ids:
+        message = _("Select the credentials to co-sign, or co-sign all that match the filter.")
+        return _queue_page(form, error=message, target=FIRST_BOX, status=400)
+    if len(unverified_ids) > MAX_SELECTION:
+        return _queue_page(form, error=_("Select at most %(n)s credentials at once.", n=MAX_SELECTION), status=400)
+    ids = cosign_queue.selected(session, embassy, unverified_ids)
+    return _confirm_page(form, ids, total=len(ids), up_to=None)
 
 
 @bp.get("/cosign/all")
@@ -257,6 +275,8 @@ def _queue_page(
     matching = cosign_queue.awaiting(embassy, filters)
     listed = session.scalars(matching.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     total = cosign_queue.count(session, matching)
+    if target == FIRST_BOX:
+        target = f"select-{listed[0].public_id}" if listed else None
     page_html = render_template(
         "embassy/queue.html",
         credentials=listed[:PAGE_SIZE],
@@ -283,6 +303,7 @@ def _confirm_page(form: QueueFilterForm, ids: list[str], *, total: int, up_to: i
     order = {public_id: n for n, public_id in enumerate(named)}
     return render_template(
         "embassy/confirm.html",
+        scope="selected" if up_to is None else "all",
         ids=ids,
         shown=sorted(shown, key=lambda c: order[c.public_id]),
         total=total,

@@ -85,20 +85,21 @@ def register_learner() -> ResponseReturnValue:
         learner = issuance.register_learner(session, principal.org, form.learner_data(), actor=principal.actor)
     except IssuanceError as exc:
         session.rollback()
-        return _learners_page(form, error=exc.message), exc.http_status
+        field = exc.data.get("field")
+        target = field if isinstance(field, str) else None
+        return _learners_page(form, error=exc.message, target=target), exc.http_status
     session.commit()
     flash(_("Learner %(name)s registered.", name=learner.name))
     return redirect(url_for(".learner", learner_id=learner.id))
 
 
-def _learners_page(form: LearnerForm, error: str | None = None) -> str:
+def _learners_page(form: LearnerForm, error: str | None = None, target: str | None = None) -> str:
     provider, session = require_principal().org, db.get_session()
     page, search_form = page_number(), SearchForm(request.args)
     wanted = search_form.query()
     query = select(Learner).where(Learner.provider_id == provider.id)
     if wanted:
-        by_id_number = search.learners_with_id_number(session, provider.id, wanted)
-        query = query.where(search.learner_matches(by_id_number, wanted))
+        query = query.where(search.learner_found(session, provider.id, wanted))
     listed = session.scalars(
         query.order_by(Learner.created_at.desc(), Learner.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -117,7 +118,7 @@ def _learners_page(form: LearnerForm, error: str | None = None) -> str:
         page=page,
         has_next=len(listed) > PAGE_SIZE,
         countries=countries,
-        problems=problems_of([form, search_form], error=error),
+        problems=problems_of([form, search_form], error=error, target=target),
     )
 
 
@@ -222,8 +223,7 @@ def credentials() -> ResponseReturnValue:
     else:
         state = ""
     if wanted:
-        by_id_number = search.learners_with_id_number(session, provider.id, wanted)
-        query = query.where(or_(search.learner_matches(by_id_number, wanted), search.public_id_matches(wanted)))
+        query = query.where(or_(search.learner_found(session, provider.id, wanted), search.public_id_matches(wanted)))
     page = page_number()
     listed = session.scalars(
         query.options(selectinload(Credential.learner))

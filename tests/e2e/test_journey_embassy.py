@@ -1,7 +1,7 @@
 """The embassy officer's whole job in a browser, on a phone and on a laptop, through its pages only.
 
 Filter a long queue, co-sign all that match after one confirmation, select all on a page
-and co-sign them, reject one with a reason from the list (after forgetting to choose one),
+and co-sign them (confirmed once too), reject one with a reason from the list (after forgetting to choose one),
 and withdraw a co-signature. Every page is checked for console errors and serious
 accessibility problems.
 """
@@ -148,6 +148,10 @@ def test_the_embassy_does_its_whole_job(journey: Journey) -> None:
         expect(page.get_by_text("3 selected")).to_be_visible()
         journey.check_page("three selected")
         page.get_by_role("button", name="Co-sign selected credentials").click()
+        expect(page.get_by_role("heading", name="Co-sign 3 credentials?")).to_be_visible()
+        for public_id in welders[1:]:
+            expect(page.get_by_role("row", name=re.compile(public_id))).to_be_visible()
+        page.get_by_role("button", name="Co-sign 3 credentials").click()
         expect(page.get_by_role("status").filter(has_text="3 credentials co-signed.")).to_be_visible()
         assert set(_states(journey.live, welders[1:]).values()) == {CredentialState.COSIGNED}
 

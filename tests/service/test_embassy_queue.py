@@ -199,6 +199,34 @@ def test_cosign_all_matching_after_one_confirmation(
         assert sorted(audited) == sorted(queue["Welder Santos"])  # once each, the colleague's included
 
 
+def test_ticked_credentials_are_co_signed_after_one_confirmation(
+    demo: Flask, client: FlaskClient, queue: dict[str, list[str]]
+) -> None:
+    token = sign_in(client, EMBASSY_PH)
+    ticked = queue["Carer Bautista"][:3]
+    page = client.get("/embassy/").get_data(as_text=True)
+    assert 'action="/embassy/cosign/review"' in page and 'method="get"' in page
+    review = client.get("/embassy/cosign/review", query_string={"credential": ticked, "q": "Bautista"})
+    confirm = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Co-sign 3 credentials?" in shown(confirm)
+    assert "the 3 credentials you selected" in shown(confirm)
+    assert set(re.findall(r'<input type="hidden" name="credential" value="([0-9A-Z]+)">', confirm)) == set(ticked)
+    assert set(states(demo, ticked).values()) == {CredentialState.AWAITING_COSIGN}  # asking changes nothing
+    data = {"csrf_token": token, "credential": ticked, "q": "Bautista"}
+    response = client.post("/embassy/cosign", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/embassy/?q=Bautista"
+    assert set(states(demo, ticked).values()) == {CredentialState.COSIGNED}
+    assert credential_of(demo, queue["Carer Bautista"][3]).state is CredentialState.AWAITING_COSIGN
+
+    nothing = client.get("/embassy/cosign/review?q=Bautista")
+    summary = assert_error_summary_links(nothing.get_data(as_text=True), [])
+    assert nothing.status_code == 400 and summary.targets == [f"select-{queue['Carer Bautista'][3]}"]
+    mm = awaiting_of(demo, "MM")[0]
+    assert client.get("/embassy/cosign/review", query_string={"credential": [ticked[0], mm]}).status_code == 404
+    too_many = client.get("/embassy/cosign/review", query_string={"credential": [f"X{n:07d}" for n in range(201)]})
+    assert too_many.status_code == 400
+
+
 def test_each_credential_is_all_or_nothing(demo: Flask, client: FlaskClient, queue: dict[str, list[str]]) -> None:
     """One credential that cannot be co-signed (suspended by its provider meanwhile) leaves the others going."""
     token = sign_in(client, EMBASSY_PH)
@@ -266,6 +294,7 @@ def test_a_viewer_sees_the_queue_without_any_action(demo: Flask, queue: dict[str
     assert "16 credentials in the queue" in shown(page) and "Welder Santos 1" in page
     assert listed(page) == set() and "Co-sign selected credentials" not in page and "select-all-matching" not in page
     assert viewer.get("/embassy/cosign/all").status_code == 403
+    assert viewer.get("/embassy/cosign/review", query_string={"credential": queue["Cook Reyes"][0]}).status_code == 403
     detail = viewer.get(f"/embassy/credentials/{queue['Cook Reyes'][0]}").get_data(as_text=True)
     assert "<button" not in detail.split("<main>", 1)[1]
 
