@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SearchField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
 from certsvc.store.models import REJECTION_LABELS, RejectionReason
@@ -35,6 +35,11 @@ SEX_LABELS = (("", "Not recorded"), ("F", "Female (F)"), ("M", "Male (M)"), ("X"
 def _not_in_future(_form: FlaskForm, field: DateField) -> None:
     if field.data is not None and field.data > date.today():
         raise ValidationError("The date cannot be in the future.")
+
+
+def _plausible_date(_form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and not date(1900, 1, 1) <= field.data <= date(2199, 12, 31):
+        raise ValidationError("Enter a date between 1900 and 2199.")
 
 
 def _printable(_form: FlaskForm, field: SelectField) -> None:
@@ -188,13 +193,18 @@ class QueueFilterForm(FlaskForm):
         "Name or credential number",
         validators=[Optional(), Length(max=search.MAX_QUERY, message=TOO_LONG_QUERY)],
     )
-    provider = SelectField("Provider", coerce=int, validate_choice=False, validators=[Optional()])
+    provider = SelectField(
+        "Provider",
+        coerce=int,
+        validate_choice=False,
+        validators=[Optional(), NumberRange(0, 2**31 - 1, "Choose one from the list.")],
+    )
     # Any code may be asked for (a bookmarked filter outlives the queue), but only as printable text.
     qualification = SelectField(
         "Qualification", validate_choice=False, validators=[Optional(), Length(max=64), _printable]
     )
-    issued_from = DateField("Issued from", validators=[Optional()], invalid_value_message=NOT_A_DATE)
-    issued_until = DateField("Issued until", validators=[Optional()], invalid_value_message=NOT_A_DATE)
+    issued_from = DateField("Issued from", validators=[Optional(), _plausible_date], invalid_value_message=NOT_A_DATE)
+    issued_until = DateField("Issued until", validators=[Optional(), _plausible_date], invalid_value_message=NOT_A_DATE)
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
 
 from .staff_pages import assert_error_summary_links, error_summary
-from .support import KEK, PASSWORD, make_user
+from .support import KEK, PASSWORD, csrf_token, make_user
 from .test_embassy_views import awaiting_of, cosign_selection, states
 from .test_provider_views import BASE, EMBASSY_PH, credential_of, sign_in
 from .test_provider_views import demo as demo  # the fixture
@@ -271,6 +271,21 @@ def test_bad_filters_are_reported_and_ignored(demo: Flask, client: FlaskClient, 
     summary = assert_error_summary_links(page, ["issued_from", "provider", "q"])
     assert "Issued from: Enter a date as YYYY-MM-DD." in summary.text_for("issued_from")
     assert len(listed(page)) == 16  # a filter that failed narrows nothing
+    # Values past what a database column or a date can hold are refused, never looked up.
+    for args, field in (
+        ({"provider": "9" * 30}, "provider"),
+        ({"provider": str(2**63)}, "provider"),
+        ({"issued_until": "9999-12-31"}, "issued_until"),
+        ({"issued_from": "0001-01-01"}, "issued_from"),
+    ):
+        refused = client.get("/embassy/", query_string=args)
+        assert refused.status_code == 200, args
+        assert_error_summary_links(refused.get_data(as_text=True), [field])
+        assert len(listed(refused.get_data(as_text=True))) == 16
+    token = csrf_token(client, "/embassy/")
+    long_ids = {"csrf_token": token, "credential": ["X" * 10_000]}
+    assert client.post("/embassy/cosign", data=long_ids).status_code == 404
+    assert client.get("/embassy/cosign/review", query_string={"credential": "Y" * 5000}).status_code == 404
     backwards = client.get("/embassy/?issued_from=2026-05-01&issued_until=2026-04-01").get_data(as_text=True)
     assert "The end date is before the start date." in backwards
     # NUL bytes reach no query (PostgreSQL refuses them in text): in the search they are dropped, elsewhere refused.
