@@ -7,6 +7,7 @@ import csv
 import io
 import itertools
 import random
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,8 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from certsvc.authority import indicators
-from certsvc.authority.charts import chart_for, nice_ticks
-from certsvc.authority.indicator_tables import SUPPRESSED, Cell, build, csv_text, public_count, share
+from certsvc.authority.charts import FONT, LABEL_CHARS, WIDTH, chart_for, nice_ticks, wrap_label
+from certsvc.authority.indicator_tables import SUPPRESSED, Cell, Table, build, csv_text, public_count, share
 from certsvc.authority.indicators import Figures, Filters
 from certsvc.store import db
 from certsvc.store.models import (
@@ -429,3 +430,34 @@ def test_the_public_version_suppresses_small_counts_and_shows_no_personal_data(
     assert client.get("/indicators/prov-my").status_code == 404
     assert client.get("/indicators/nobody").status_code == 404
     assert client.get("/indicators/ph-auth?year=abc").status_code == 400
+
+
+def test_long_labels_wrap_within_a_phone_wide_chart_and_keep_their_full_text() -> None:
+    assert wrap_label("Cookery (KLWA)") == ["Cookery (KLWA)"]
+    long = "Construction Trade Test: Electrical Wiring and Installation (Jurong Construction Skills Centre, Singapore)"
+    lines = wrap_label(long)
+    assert len(lines) == 2 and lines[-1].endswith("…") and all(len(line) <= LABEL_CHARS for line in lines)
+    rows = ["Cookery (KLWA)", long]
+    cells = {(rows[0], "Credentials"): Cell(3, "3"), (rows[1], "Credentials"): Cell(12, "12")}
+    table = Table("t", "T", "T.", "Qualification", rows, ["Credentials"], cells, "hbar")
+    chart = chart_for(table, label=str.upper)
+    assert [label.full for label in chart.category_labels] == [rows[0].upper(), long.upper()]
+    assert [label.shortened for label in chart.category_labels] == [False, True]
+    # Every label line fits the chart's width at its font size (a generous 0.6 em per character).
+    assert all(4 + len(line) * FONT * 0.6 <= WIDTH for label in chart.category_labels for line in label.lines)
+    # Each bar sits below its label's lines, and the longest ends before the room kept for its value.
+    for label, bar in zip(chart.category_labels, chart.bars, strict=True):
+        assert bar.y >= label.y + (len(label.lines) - 1) * chart.line_height
+        assert bar.x + bar.width <= WIDTH - 50
+    assert chart.height >= chart.bars[-1].y + chart.bars[-1].height + 20
+
+
+def test_the_dashboard_writes_wrapped_labels_with_their_full_text_as_a_title(site: Flask, client: FlaskClient) -> None:
+    login(client, "admin@ph-auth.example", PASSWORD)
+    page = client.get("/authority/indicators").get_data(as_text=True)
+    figure = page[page.index('id="chart-issued-by-qualification"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert f'font-size="{FONT}"' in figure and 'viewBox="0 0 360 ' in figure
+    labels = re.findall(r'<text class="category"[^>]*><title>([^<]+)</title>(.*?)</text>', figure, re.S)
+    assert labels and all(title.startswith(("Welding", "Caregiving", "Cookery")) for title, _ in labels)
+    assert all("<tspan" in lines for _, lines in labels)
