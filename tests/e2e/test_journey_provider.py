@@ -129,6 +129,11 @@ def test_the_training_centre_does_its_whole_job(journey: Journey) -> None:
         expect(results.get_by_role("link", name=prior_id)).to_be_visible()
         expect(results.get_by_role("row")).to_have_count(3)  # the header and the two
         journey.check_page("the credentials found by ID number")
+        results.get_by_role("link", name=training_id).click()
+        expect(page.get_by_role("heading", name=f"Credential {training_id}")).to_be_visible()
+        expect(page.get_by_text("Awaiting embassy co-signature").first).to_be_visible()
+        expect(page.get_by_role("button", name="Revoke")).to_be_visible()
+        journey.check_page("a credential's details")
 
     with journey.step("upload a cohort with three bad rows"):
         page.get_by_role("link", name="Import a cohort").first.click()
