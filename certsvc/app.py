@@ -26,6 +26,7 @@ from certsvc.web import (
     public_pages,
     published_keys,
     published_lists,
+    staff_assets,
 )
 from issuers import api, views_embassy, views_imports, views_provider
 from verifier import web as verifier_web
@@ -54,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     access.init_app(app)
     i18n.init_app(app)
     health.init_app(app)
+    staff_assets.init_app(app)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_provider.bp)
     app.register_blueprint(views_embassy.bp)

@@ -176,12 +176,12 @@ def cosign(public_id: str) -> ResponseReturnValue:
 @bp.post("/credentials/<string(maxlength=32):public_id>/reject")
 @require_org_role(*WRITERS, kinds=EMBASSY)
 def reject(public_id: str) -> ResponseReturnValue:
-    """Refuse to co-sign, with a reason the provider sees."""
+    """Refuse to co-sign, with a reason code from the fixed list and a note the provider sees."""
     return _change(
         public_id,
-        schemas.REASON_FIELDS,
+        schemas.REJECT_FIELDS,
         lambda session, org, credential, body, actor: lifecycle.reject(
-            session, org, credential, body["reason"], now=utcnow(), actor=actor
+            session, org, credential, body["reason_code"], body["reason"] or "", now=utcnow(), actor=actor
         ),
     )
 
@@ -305,6 +305,7 @@ def credential_json(credential: Credential, viewer: Organisation, *, full: bool)
         "cosigned_at": _iso(credential.cosigned_at),
         "withdrawn_at": _iso(credential.withdrawn_at),
         "revoked_at": _iso(credential.revoked_at),
+        "reject_reason_code": credential.reject_code,
         "reject_reason": credential.reject_reason,
         "reason": credential.reason,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from certsvc.credentials.openbadge import Kind
-from certsvc.store.models import CredentialState
+from certsvc.store.models import CredentialState, RejectionReason
 from certsvc.web.openapi import (
     binary_response,
     error_responses,
@@ -88,6 +88,7 @@ CREDENTIAL_EXAMPLE = {
     "cosigned_at": "2026-03-03T10:02:11Z",
     "withdrawn_at": None,
     "revoked_at": None,
+    "reject_reason_code": None,
     "reject_reason": None,
     "reason": None,
     "learner_id": 17,
@@ -147,6 +148,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "else": {"not": {"required": ["assessment"]}},
     },
     "ReasonInput": fields.object_schema(fields.REASON_FIELDS, "The reason for a change of state."),
+    "RejectInput": fields.object_schema(fields.REJECT_FIELDS, "Why the embassy refuses to co-sign."),
     "Learner": {
         "type": "object",
         "description": "A registered learner. The ID document number is never returned.",
@@ -192,7 +194,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "cosigned_at": _nullable(_DATE_TIME, "When the embassy co-signed."),
             "withdrawn_at": _nullable(_DATE_TIME, "When the embassy withdrew its co-signature."),
             "revoked_at": _nullable(_DATE_TIME, "When the provider revoked it."),
-            "reject_reason": {"type": ["string", "null"], "description": "Why the embassy refused to co-sign."},
+            "reject_reason_code": {
+                "type": ["string", "null"],
+                "enum": [*(reason.value for reason in RejectionReason), None],
+                "description": "Why the embassy refused to co-sign, from the fixed list.",
+            },
+            "reject_reason": {"type": ["string", "null"], "description": "The embassy's note on its refusal."},
             "reason": {
                 "type": ["string", "null"],
                 "description": "Reason of the latest revocation, suspension or withdrawal.",
@@ -239,6 +246,7 @@ _LEARNER_ID = path_parameter(
     "learner_id", "The learner's id.", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, example=17
 )
 _REASON_BODY = json_body(_ref("ReasonInput"), fields.example_of(fields.REASON_FIELDS))
+_REJECT_BODY = json_body(_ref("RejectInput"), fields.example_of(fields.REJECT_FIELDS))
 _CREDENTIAL_ANSWER = json_response("The credential after the change.", _ref("Credential"), CREDENTIAL_EXAMPLE)
 _TRAINING_EXAMPLE = {
     "learner": fields.example_of(fields.LEARNER_FIELDS),
@@ -256,7 +264,9 @@ _PRIOR_SKILLS_EXAMPLE = {
 }
 
 
-def _action(summary: str, tag: str, op_id: str, description: str, *, reason: bool) -> dict[str, Any]:
+def _action(
+    summary: str, tag: str, op_id: str, description: str, *, reason: bool, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "post": operation(
             summary,
@@ -264,7 +274,7 @@ def _action(summary: str, tag: str, op_id: str, description: str, *, reason: boo
             operation_id=op_id,
             description=description,
             parameters=[_PUBLIC_ID],
-            request=_REASON_BODY if reason else None,
+            request=body or (_REASON_BODY if reason else None),
             responses={"200": _CREDENTIAL_ANSWER, **error_responses(400, 401, 403, 404, 409)},
         )
     }
@@ -392,8 +402,10 @@ PATHS: dict[str, dict[str, Any]] = {
         "Reject",
         EMBASSIES,
         "rejectCredential",
-        "Refuses to co-sign; the provider sees the reason. Only a credential awaiting co-signature (else 409).",
+        "Refuses to co-sign with a reason code from the fixed list (counted by the authority's indicators) and "
+        "a note the provider sees; `other` needs the note. Only a credential awaiting co-signature (else 409).",
         reason=True,
+        body=_REJECT_BODY,
     ),
     f"{PREFIX}/credentials/{{public_id}}/withdraw": _action(
         "Withdraw the co-signature",

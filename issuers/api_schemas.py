@@ -17,7 +17,7 @@ from typing import Any
 
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
-from certsvc.store.models import CredentialState, Sex
+from certsvc.store.models import CredentialState, RejectionReason, Sex
 from issuers import cohort_csv
 from issuers.issuance import LearnerData
 
@@ -184,6 +184,23 @@ REASON_FIELDS = (
         max_length=500,
         multiline=True,
         description="Why; shown to the other party and kept in the audit log.",
+        example="Training hours in the record do not match the attendance sheet.",
+    ),
+)
+#: An embassy's refusal: a reason from the fixed list (so it can be counted) and a note.
+REJECT_FIELDS = (
+    Field(
+        "reason_code",
+        required=True,
+        enum=tuple(reason.value for reason in RejectionReason),
+        description="Why, from the fixed list the authority's indicators count; `other` needs a `reason` note.",
+        example=RejectionReason.TRAINING_RECORD.value,
+    ),
+    Field(
+        "reason",
+        max_length=500,
+        multiline=True,
+        description="A note the provider sees, kept in the audit log; required when `reason_code` is `other`.",
         example="Training hours in the record do not match the attendance sheet.",
     ),
 )

@@ -10,17 +10,19 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+from wtforms import DateField, RadioField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
+from certsvc.store.models import REJECTION_LABELS, RejectionReason
 from certsvc.web.i18n import gettext as _
-from issuers import cohort_csv, issuance, lifecycle
+from issuers import cohort_csv, cosign_queue, issuance, lifecycle, search
 
 MAX_ID_NUMBER = 64
 MAX_ASSESSOR = 200
 REQUIRED = "This field is required."
 NOT_A_DATE = "Enter a date as YYYY-MM-DD."
+TOO_LONG_QUERY = "Type at most 100 characters."
 METHOD_LABELS = {
     AssessmentMethod.PRACTICAL_TEST: "Practical test",
     AssessmentMethod.PORTFOLIO: "Portfolio of work",
@@ -33,6 +35,16 @@ SEX_LABELS = (("", "Not recorded"), ("F", "Female (F)"), ("M", "Male (M)"), ("X"
 def _not_in_future(_form: FlaskForm, field: DateField) -> None:
     if field.data is not None and field.data > date.today():
         raise ValidationError("The date cannot be in the future.")
+
+
+def _plausible_date(_form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and not date(1900, 1, 1) <= field.data <= date(2199, 12, 31):
+        raise ValidationError("Enter a date between 1900 and 2199.")
+
+
+def _printable(_form: FlaskForm, field: SelectField) -> None:
+    if field.data and not str(field.data).isprintable():
+        raise ValidationError("Choose one from the list.")
 
 
 def _plausible_birth_date(_form: FlaskForm, field: DateField) -> None:
@@ -135,3 +147,92 @@ class ReasonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: carries only the CSRF token."""
+
+
+class RejectForm(FlaskForm):
+    """Refuse to co-sign: a reason from the fixed list (so it can be counted) and a note for the provider."""
+
+    reason_code = RadioField("Reason", invalid_choice_message="Choose a reason.")
+    reason = TextAreaField(
+        "Note for the provider",
+        validators=[Length(max=lifecycle.MAX_REASON, message="Keep the note to 500 characters.")],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason_code.choices = [(reason.value, _(label)) for reason, label in REJECTION_LABELS.items()]
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        """With "other" the note is the reason, so it must be given."""
+        if self.reason_code.data == RejectionReason.OTHER and not (field.data or "").strip():
+            raise ValidationError("Say why in the note: you chose another reason.")
+
+
+class SearchForm(FlaskForm):
+    """A list's search box (GET, so no CSRF token: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        "Search", validators=[Optional(), Length(max=search.MAX_QUERY, message="Type at most 100 characters.")]
+    )
+
+    def query(self) -> str:
+        """What to look for ("" for everything)."""
+        return search.clean_query(self.q.data) if self.validate() else ""
+
+
+class QueueFilterForm(FlaskForm):
+    """Narrow the co-sign queue: a name or credential number, a provider, a qualification, issue dates (GET)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        "Name or credential number",
+        validators=[Optional(), Length(max=search.MAX_QUERY, message=TOO_LONG_QUERY)],
+    )
+    provider = SelectField(
+        "Provider",
+        coerce=int,
+        validate_choice=False,
+        validators=[Optional(), NumberRange(0, 2**31 - 1, "Choose one from the list.")],
+    )
+    # Any code may be asked for (a bookmarked filter outlives the queue), but only as printable text.
+    qualification = SelectField(
+        "Qualification", validate_choice=False, validators=[Optional(), Length(max=64), _printable]
+    )
+    issued_from = DateField("Issued from", validators=[Optional(), _plausible_date], invalid_value_message=NOT_A_DATE)
+    issued_until = DateField("Issued until", validators=[Optional(), _plausible_date], invalid_value_message=NOT_A_DATE)
+
+    def __init__(
+        self,
+        *args: Any,
+        providers: list[tuple[int, str, int]],
+        qualifications: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.provider.choices = [(0, _("All providers"))] + [
+            (provider_id, f"{name} ({n})") for provider_id, name, n in providers
+        ]
+        self.qualification.choices = [("", _("All qualifications"))] + [
+            (code, f"{name} ({code})") for code, name in qualifications
+        ]
+
+    def validate_issued_until(self, field: DateField) -> None:
+        """The range must not end before it starts."""
+        if field.data and self.issued_from.data and field.data < self.issued_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def queue_filter(self) -> cosign_queue.QueueFilter:
+        """The filter as the queue takes it; fields that failed count as not given."""
+        failed = {name for name, field in self._fields.items() if field.errors}
+        return cosign_queue.QueueFilter(
+            search=search.clean_query(self.q.data) if "q" not in failed else "",
+            provider_id=(self.provider.data or None) if "provider" not in failed else None,
+            qualification=(self.qualification.data or "") if "qualification" not in failed else "",
+            issued_from=self.issued_from.data if "issued_from" not in failed else None,
+            issued_until=self.issued_until.data if "issued_until" not in failed else None,
+        )

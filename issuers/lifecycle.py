@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 from certsvc.credentials.errors import CertsvcError
 from certsvc.store import audit
 from certsvc.store.credential_records import cosigned_of
-from certsvc.store.models import Credential, CredentialState, EmbassyEnrolment, Organisation, OrgKind
+from certsvc.store.models import (
+    Credential,
+    CredentialState,
+    EmbassyEnrolment,
+    Organisation,
+    OrgKind,
+    RejectionReason,
+)
 from certsvc.store.signers import Signer
 from issuers.issuance import removed_embassies
 
@@ -25,6 +32,13 @@ class StateConflict(CertsvcError):
 
 class ReasonRequired(CertsvcError):
     code = "reason_required"
+    http_status = 400
+
+
+class UnknownRejectionReason(CertsvcError):
+    """The reason code is not one of the fixed list (``RejectionReason``)."""
+
+    code = "invalid_reason_code"
     http_status = 400
 
 
@@ -52,14 +66,32 @@ def cosign(
 
 
 def reject(
-    session: Session, embassy: Organisation, credential: Credential, reason: str, *, now: datetime, actor: str
+    session: Session,
+    embassy: Organisation,
+    credential: Credential,
+    reason_code: RejectionReason | str,
+    note: str = "",
+    *,
+    now: datetime,
+    actor: str,
 ) -> Credential:
-    """Refuse to co-sign, with a reason the provider sees."""
+    """Refuse to co-sign, with a reason from the fixed list and an optional note (required with "other")."""
     _require_embassy_of(embassy, credential)
     _require_state(credential, CredentialState.AWAITING_COSIGN)
-    credential.state, credential.reject_reason = CredentialState.REJECTED, _reason(reason)
-    _audit(session, "credential.rejected", credential, embassy, actor, now, reason=credential.reject_reason)
+    code = rejection_reason(reason_code)
+    text = _note(note, required=code is RejectionReason.OTHER)
+    credential.state, credential.reject_code, credential.reject_reason = CredentialState.REJECTED, code.value, text
+    _audit(session, "credential.rejected", credential, embassy, actor, now, reason=text, reason_code=code.value)
     return credential
+
+
+def rejection_reason(unverified_code: RejectionReason | str) -> RejectionReason:
+    """The reason of the fixed list that ``unverified_code`` names."""
+    try:
+        return RejectionReason(unverified_code)
+    except ValueError:
+        choices = ", ".join(reason.value for reason in RejectionReason)
+        raise UnknownRejectionReason(f"choose a reason code: one of {choices}", field="reason_code") from None
 
 
 def withdraw(
@@ -132,6 +164,16 @@ def _require_state(credential: Credential, state: CredentialState) -> None:
         )
 
 
+def _note(note: str | None, *, required: bool) -> str | None:
+    """An optional note (None when empty); with "other" the note is the reason and must be given."""
+    text = (note or "").strip()
+    if required and not text:
+        raise ReasonRequired('say why in the note: the reason is "other"', field="reason")
+    if len(text) > MAX_REASON:
+        raise ReasonRequired(f"keep the note to {MAX_REASON} characters", field="reason")
+    return text or None
+
+
 def _reason(reason: str) -> str:
     text = (reason or "").strip()
     if not text or len(text) > MAX_REASON:
@@ -147,6 +189,9 @@ def _audit(
     actor: str,
     now: datetime,
     reason: str | None = None,
+    reason_code: str | None = None,
 ) -> None:
-    details = {"reason": reason} if reason else {}
+    details = {"reason_code": reason_code} if reason_code else {}
+    if reason:
+        details["reason"] = reason
     audit.append(session, action, actor=actor, org_id=org.id, subject=credential.public_id, details=details, now=now)

@@ -22,12 +22,16 @@ from certsvc.credentials.errors import CertsvcError
 from certsvc.store import db
 from certsvc.store.models import BatchState, Organisation, OrgKind, Role
 from certsvc.store.signers import signer_for
+from certsvc.web.form_errors import Problem, problems_of
+from certsvc.web.i18n import gettext as _
 from issuers import cohort_csv, cohort_import
 from issuers.cohort_csv import CohortFileError
 
 bp = Blueprint("imports", __name__, url_prefix="/provider/imports")
 
 PREVIEW_ROWS = 200
+#: How many of a file's problems the error summary names (the table below lists them all).
+SUMMARY_PROBLEMS = 10
 REFRESH_SECONDS = 2
 NO_STORE = {"Cache-Control": "private, no-store"}
 reads = require_org_role(kinds=(OrgKind.PROVIDER,))
@@ -35,7 +39,9 @@ writes = require_org_role(Role.ADMIN, Role.OFFICER, kinds=(OrgKind.PROVIDER,))
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Cohort file (.csv, UTF-8)")
+    """Upload a cohort file: the file is checked by the view, then row by row."""
+
+    file = FileField("Cohort file (.csv)")
 
 
 class ActionForm(FlaskForm):
@@ -55,7 +61,7 @@ def upload() -> ResponseReturnValue:
     """Validate an uploaded file: every row's errors, or a batch awaiting confirmation."""
     principal, session, form = require_principal(), db.get_session(), UploadForm()
     if not form.validate_on_submit():
-        return _index_page(form, error="The upload could not be read; choose the file again.", status=400)
+        return _index_page(form, error=_("The upload could not be read; choose the file again."), status=400)
     try:
         filename, content = _read_upload(form.file.data)
         batch, checked = cohort_import.create_batch(
@@ -66,7 +72,15 @@ def upload() -> ResponseReturnValue:
         return _index_page(form, error=exc.message, status=400)
     if batch is None:
         session.rollback()
-        page = render_template("imports/preview.html", batch=None, filename=filename, preview=checked, **_limits())
+        page = render_template(
+            "imports/preview.html",
+            batch=None,
+            filename=filename,
+            preview=checked,
+            form=UploadForm(formdata=None),
+            problems=_file_problems(checked.validation.errors),
+            **_limits(),
+        )
         return page, 422, NO_STORE
     session.commit()
     return redirect(url_for(".batch", batch_id=batch.id), 303)
@@ -94,7 +108,12 @@ def batch(batch_id: int) -> ResponseReturnValue:
                                form=ActionForm(), **_limits())  # fmt: skip
         return page, 200, NO_STORE
     page = render_template(
-        "imports/batch.html", batch=found, progress=progress, form=ActionForm(), refresh=REFRESH_SECONDS
+        "imports/batch.html",
+        batch=found,
+        progress=progress,
+        form=ActionForm(),
+        refresh=REFRESH_SECONDS,
+        status_url=url_for(".status", batch_id=found.id),
     )
     return page, 200, NO_STORE
 
@@ -173,8 +192,27 @@ def _read_upload(unverified_file: FileStorage | None) -> tuple[str, bytes]:
 def _index_page(form: UploadForm, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     principal, session = require_principal(), db.get_session()
     batches = cohort_import.list_batches(session, principal.org)
-    page = render_template("imports/index.html", form=form, batches=batches, error=error, **_limits())
+    problems = problems_of([form], error=error, target="file")
+    page = render_template("imports/index.html", form=form, batches=batches, problems=problems, **_limits())
     return page, status, NO_STORE
+
+
+def _file_problems(errors: list[dict[str, object]]) -> list[Problem]:
+    """The error summary of a file with bad rows: the first few problems, each linking to its row of the table."""
+    problems = [
+        Problem(_row_problem(error), f"problem-{n}") for n, error in enumerate(errors[:SUMMARY_PROBLEMS], start=1)
+    ]
+    if len(errors) > SUMMARY_PROBLEMS:
+        problems.append(Problem(_("… and %(n)s more problems, listed below.", n=len(errors) - SUMMARY_PROBLEMS)))
+    problems.append(Problem(_("Correct the file and upload it again; nothing was issued."), "file"))
+    return problems
+
+
+def _row_problem(error: dict[str, object]) -> str:
+    where = _("Line %(line)s", line=error.get("line"))
+    if error.get("column"):
+        where += f", {error['column']}"
+    return f"{where}: {error.get('message')}"
 
 
 def _limits() -> dict[str, int]:

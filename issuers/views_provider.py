@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from certsvc.accounts.access import password_hasher, require_org_role, require_principal
@@ -31,10 +31,11 @@ from certsvc.store.models import (
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
 from certsvc.wallet.claims import ClaimSecrets
+from certsvc.web.form_errors import SESSION_EXPIRED, problems_of
 from certsvc.web.i18n import gettext as _
 from certsvc.web.pages import MAX_PUBLIC_ID, PAGE_SIZE, page_number
-from issuers import issuance, lifecycle
-from issuers.forms import ActionForm, AssessmentForm, IssueForm, LearnerForm, ReasonForm
+from issuers import issuance, lifecycle, search
+from issuers.forms import ActionForm, AssessmentForm, IssueForm, LearnerForm, ReasonForm, SearchForm
 from issuers.issuance import IssuanceError
 from issuers.lifecycle import NotYours, ReasonRequired, StateConflict
 
@@ -84,21 +85,23 @@ def register_learner() -> ResponseReturnValue:
         learner = issuance.register_learner(session, principal.org, form.learner_data(), actor=principal.actor)
     except IssuanceError as exc:
         session.rollback()
-        return _learners_page(form, error=exc.message), exc.http_status
+        field = exc.data.get("field")
+        target = field if isinstance(field, str) else None
+        return _learners_page(form, error=exc.message, target=target), exc.http_status
     session.commit()
     flash(_("Learner %(name)s registered.", name=learner.name))
     return redirect(url_for(".learner", learner_id=learner.id))
 
 
-def _learners_page(form: LearnerForm, error: str | None = None) -> str:
+def _learners_page(form: LearnerForm, error: str | None = None, target: str | None = None) -> str:
     provider, session = require_principal().org, db.get_session()
-    page = page_number()
+    page, search_form = page_number(), SearchForm(request.args)
+    wanted = search_form.query()
+    query = select(Learner).where(Learner.provider_id == provider.id)
+    if wanted:
+        query = query.where(search.learner_found(session, provider.id, wanted))
     listed = session.scalars(
-        select(Learner)
-        .where(Learner.provider_id == provider.id)
-        .order_by(Learner.created_at.desc(), Learner.id.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
+        query.order_by(Learner.created_at.desc(), Learner.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
     countries = session.scalars(
         select(Organisation.country)
@@ -109,11 +112,13 @@ def _learners_page(form: LearnerForm, error: str | None = None) -> str:
     return render_template(
         "provider/learners.html",
         form=form,
-        error=error,
+        search_form=search_form,
+        search=wanted,
         learners=listed[:PAGE_SIZE],
         page=page,
         has_next=len(listed) > PAGE_SIZE,
         countries=countries,
+        problems=problems_of([form, search_form], error=error, target=target),
     )
 
 
@@ -196,6 +201,7 @@ def _learner_page(
         qualifications=_qualification_names(target.provider_id),
         issue_form=issue_form or IssueForm(formdata=None, prefix="training", qualifications=choices),
         assessment_form=assessment_form or AssessmentForm(formdata=None, prefix="prior", qualifications=choices),
+        problems=problems_of([issue_form, assessment_form]),
     )
 
 
@@ -205,14 +211,19 @@ def _learner_page(
 @bp.get("/credentials")
 @reads
 def credentials() -> ResponseReturnValue:
-    """The provider's credentials, newest first, optionally of one state."""
+    """The provider's credentials, newest first: of one state, or found by name, ID number or credential number."""
     provider, session = require_principal().org, db.get_session()
     state = request.args.get("state", "")
-    query = select(Credential).where(Credential.provider_id == provider.id)
+    search_form = SearchForm(request.args)
+    wanted = search_form.query()
+    query = select(Credential).join(Learner, Credential.learner_id == Learner.id)
+    query = query.where(Credential.provider_id == provider.id)
     if state in set(CredentialState):
         query = query.where(Credential.state == CredentialState(state))
     else:
         state = ""
+    if wanted:
+        query = query.where(or_(search.learner_found(session, provider.id, wanted), search.public_id_matches(wanted)))
     page = page_number()
     listed = session.scalars(
         query.options(selectinload(Credential.learner))
@@ -225,9 +236,12 @@ def credentials() -> ResponseReturnValue:
         credentials=listed[:PAGE_SIZE],
         state=state,
         states=list(CredentialState),
+        search_form=search_form,
+        search=wanted,
         page=page,
         has_next=len(listed) > PAGE_SIZE,
         qualifications=_qualification_names(provider.id),
+        problems=problems_of([search_form]),
     )
 
 
@@ -311,7 +325,8 @@ def _change(public_id: str, action: str) -> ResponseReturnValue:
     reason_form = ReasonForm(prefix=action) if action in WITH_REASON else None
     forms = {action: reason_form} if reason_form else {}
     if not (reason_form or ActionForm()).validate_on_submit():
-        return _credential_page(found, **forms), 400
+        expired = None if reason_form else _(SESSION_EXPIRED)  # a reason form says what failed itself
+        return _credential_page(found, error=expired, **forms), 400
     now, actor = datetime.now(UTC), principal.actor
     try:
         if reason_form is not None:
@@ -332,10 +347,10 @@ def _credential_page(found: Credential, error: str | None = None, **forms: Reaso
         credential=found,
         payload=json.loads(found.payload),
         assessor=issuance.assessor_of(db.get_session(), found),
-        error=error,
         revoke_form=forms.get("revoke") or ReasonForm(formdata=None, prefix="revoke"),
         suspend_form=forms.get("suspend") or ReasonForm(formdata=None, prefix="suspend"),
         action_form=ActionForm(formdata=None),
+        problems=problems_of(forms.values(), error=error),
     )
 
 

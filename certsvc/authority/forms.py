@@ -59,7 +59,13 @@ class EnrolEmbassyForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
+    """Take an embassy off the trust list: why."""
+
     reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=changes.MAX_REASON)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state (delete, reinstate): carries only the CSRF token."""
 
 
 class NationalQualificationForm(FlaskForm):

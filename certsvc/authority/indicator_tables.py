@@ -3,8 +3,9 @@
 The authority's own dashboard shows exact counts. The public version shows no personal
 data and no small numbers: a count from 1 to 4 is shown as ``<5``, every other count is
 rounded to the nearest 5, and shares are computed from the rounded counts, so that no
-small count can be worked out by adding or subtracting published figures. Free-text
-rejection reasons are only shown when at least 5 rejections give the same one.
+small count can be worked out by adding or subtracting published figures. Rejections are
+counted by their reason code from the fixed list; the notes officers write (for "other"
+reasons) are for the authority's own dashboard only, never published.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from certsvc.authority.indicators import ELSEWHERE, HOME, KINDS, NOT_RECORDED, REVOKED, SEXES, WITHDRAWN, Figures
+from certsvc.store.models import REJECTION_LABELS
 
 SMALL = 5
 SUPPRESSED = "<5"
 WITHHELD = "—"
-OTHER_REASONS = "Other reasons"
 CREDENTIALS = "Credentials"
 COSIGNED = "Co-signed"
 REJECTED = "Rejected"
@@ -76,6 +77,8 @@ class Headline:
 class Dashboard:
     headlines: list[Headline]
     tables: list[Table] = field(default_factory=list)
+    #: Rejections for "other" reasons by the note written (the authority's own dashboard only).
+    other_notes: list[tuple[str, int]] = field(default_factory=list)
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.tables if t.key == key), None)
@@ -150,7 +153,7 @@ def build(figures: Figures, *, public: bool) -> Dashboard:
         ),
         _qualifications(figures, count),
         *_embassies(figures, count, public),
-        _reasons(figures, count, public),
+        _reasons(figures, count),
         _monthly(
             "revocations",
             "Revocations and withdrawn co-signatures per month",
@@ -171,6 +174,7 @@ def build(figures: Figures, *, public: bool) -> Dashboard:
         ),
         _verified_home(figures, count, public),
     ]
+    dashboard.other_notes = [] if public else list(figures.other_notes)
     return dashboard
 
 
@@ -252,19 +256,10 @@ def _median(days: float | None, cosigned: int, public: bool) -> Cell:
     return Cell(round(days, 1), f"{days:.1f}")
 
 
-def _reasons(figures: Figures, count: Callable[[int], Cell], public: bool) -> Table:
-    reasons: list[tuple[str, int]] = []
-    other = 0
-    for text, n in figures.rejection_reasons:
-        # In public only reasons many embassies' officers chose alike: free text may name someone.
-        if public and n < SMALL:
-            other += n
-        else:
-            reasons.append((text or "(no reason given)", n))
-    if other:
-        reasons.append((OTHER_REASONS, other))
-    rows = [text for text, _ in reasons]
-    cells = {(text, REJECTIONS): count(n) for text, n in reasons}
+def _reasons(figures: Figures, count: Callable[[int], Cell]) -> Table:
+    """Rejections by reason code: a fixed list, so the same reason is one bar however it was worded."""
+    rows = [code for code, _n in figures.rejection_reasons]
+    cells = {(code, REJECTIONS): count(n) for code, n in figures.rejection_reasons}
     title = "Rejections by reason"
     return Table("rejection-reasons", title, title + ".", "Reason", rows, [REJECTIONS], cells, "hbar", wide_labels=True)
 
@@ -299,12 +294,12 @@ def csv_text(table: Table, labels: Callable[[str], str] = str) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([labels(table.row_header), *(labels(c) for c in table.columns)])
     for row in table.rows:
-        writer.writerow([_safe(row), *(table.cell(row, c).text for c in table.columns)])
+        writer.writerow([_safe(labels(row)), *(table.cell(row, c).text for c in table.columns)])
     return out.getvalue()
 
 
 def _safe(text: str) -> str:
-    # A spreadsheet runs a cell that starts with = + - @ as a formula; reasons are free text.
+    # A spreadsheet runs a cell that starts with = + - @ as a formula; names are free text.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
@@ -315,9 +310,10 @@ def sex_label(value: str) -> str:
 
 def label_of(value: str) -> str:
     """The English msgid for a column or series value (translated by the templates)."""
-    labels = {"training": "Training", "prior_skills": "Prior skills", **_SEX_LABELS, **_PERCENT_LABELS}
+    labels = {"training": "Training", "prior_skills": "Prior skills", **_SEX_LABELS, **_PERCENT_LABELS, **_REASONS}
     return labels.get(value, value)
 
 
 _SEX_LABELS = {v: sex_label(v) for v in SEXES}
 _PERCENT_LABELS = {SHARE_COSIGNED: "Share co-signed (%)", SHARE_HOME: "Share verified at home (%)"}
+_REASONS = {code.value: label for code, label in REJECTION_LABELS.items()}

@@ -26,6 +26,7 @@ from certsvc.store.models import (
     Organisation,
     OrgKind,
     Qualification,
+    RejectionReason,
     VerificationEvent,
 )
 
@@ -130,11 +131,12 @@ class Figures:
     issued: dict[tuple[str, str, str, str], int]  # (month, provider country, kind, sex) -> count
     qualifications: list[QualificationCount]
     embassies: list[EmbassyFigures]
-    rejection_reasons: list[tuple[str, int]]
+    rejection_reasons: list[tuple[str, int]]  # (reason code, count), most frequent first
     revocations: dict[tuple[str, str], int]  # (month, REVOKED | WITHDRAWN) -> count
     verifications: dict[tuple[str, str], int]  # (month, HOME | ELSEWHERE) -> count
     verified_home: dict[str, tuple[int, int]]  # provider country -> (credentials, verified at home)
     corridors: list[str] = field(default_factory=list)  # provider countries seen, for the filter
+    other_notes: list[tuple[str, int]] = field(default_factory=list)  # "other" reasons as written (private)
 
     @property
     def total_issued(self) -> int:
@@ -169,6 +171,7 @@ def figures(session: Session, filters: Filters) -> Figures:
         qualifications=_qualifications(session, cube, providers),
         embassies=_embassies(session, outcomes, median_days_to_cosign(session, filters)),
         rejection_reasons=rejection_reasons(session, filters),
+        other_notes=other_reason_notes(session, filters),
         revocations=revocations_per_month(session, filters),
         verifications=verifications_per_month(session, filters),
         verified_home=_verified_home(outcomes, providers),
@@ -248,16 +251,35 @@ def median_days_to_cosign(session: Session, filters: Filters) -> dict[int, float
 
 
 def rejection_reasons(session: Session, filters: Filters) -> list[tuple[str, int]]:
-    """Rejections by reason (as the embassy wrote it), most frequent first."""
-    reason = func.coalesce(Credential.reject_reason, "")
+    """Rejections by reason code (of the fixed list), most frequent first; "other" last, with its count."""
+    code = func.coalesce(Credential.reject_code, RejectionReason.OTHER.value)
     query = (
-        select(reason, func.count())
+        select(code, func.count())
         .select_from(Credential)
         .join(Learner, Learner.id == Credential.learner_id)
         # The literal lets SQLite see the partial index ix_credentials_rejected applies.
         .where(*_scope(filters), Credential.state == literal_column(f"'{CredentialState.REJECTED.value}'"))
-        .group_by(reason)
-        .order_by(func.count().desc(), reason)
+        .group_by(code)
+    )
+    counts = [(reason, n) for reason, n in session.execute(query)]
+    return sorted(counts, key=lambda row: (row[0] == RejectionReason.OTHER, -row[1], row[0]))
+
+
+def other_reason_notes(session: Session, filters: Filters, limit: int = 20) -> list[tuple[str, int]]:
+    """The notes of rejections for "other" reasons, as written, most frequent first (for the authority only)."""
+    note = func.coalesce(Credential.reject_reason, "")
+    query = (
+        select(note, func.count())
+        .select_from(Credential)
+        .join(Learner, Learner.id == Credential.learner_id)
+        .where(
+            *_scope(filters),
+            Credential.state == literal_column(f"'{CredentialState.REJECTED.value}'"),
+            func.coalesce(Credential.reject_code, RejectionReason.OTHER.value) == RejectionReason.OTHER.value,
+        )
+        .group_by(note)
+        .order_by(func.count().desc(), note)
+        .limit(limit)
     )
     return [(text, n) for text, n in session.execute(query)]
 

@@ -145,7 +145,13 @@ def _csv(board: Dashboard, key: str, filename: str, cache: str) -> Response:
 
 
 def _charts(board: Dashboard) -> dict[str, object]:
-    return {table.key: chart_for(table) for table in board.tables}
+    """Every table's chart, its labels in the page's language (wrapped to fit as shown)."""
+    return {table.key: chart_for(table, label=_shown) for table in board.tables}
+
+
+def _shown(value: str) -> str:
+    """A row or series name as the page shows it."""
+    return _(label_of(value))
 
 
 def _authority(slug: str) -> Organisation:

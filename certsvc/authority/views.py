@@ -2,8 +2,9 @@
 
 Thin views: parse a form, call one function of ``certsvc.authority`` or
 ``certsvc.national_catalogue`` (which audit and publish), commit, redirect. Everyone of an
-authority may look; admins and officers may change. Ids of other countries' records are
-answered 404 by the domain functions.
+authority may look; admins and officers may change, and only they see the forms (templates
+read ``can_edit``). Ids of other countries' records are answered 404 by the domain functions.
+A refused change re-shows its page with an error summary linking to the field at fault.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
-from certsvc.accounts.access import password_hasher, require_org_role, require_principal
+from certsvc.accounts.access import current_principal, password_hasher, require_org_role, require_principal
 from certsvc.accounts.organisations import OrganisationError
 from certsvc.accounts.users import AccountError, check_role
 from certsvc.authority import accreditations, changes, embassies, national_catalogue, publishing
 from certsvc.authority.forms import (
     AccreditForm,
+    ActionForm,
     DateActionForm,
     EnrolEmbassyForm,
     EquivalenceForm,
@@ -30,6 +33,7 @@ from certsvc.authority.forms import (
 from certsvc.credentials.errors import CertsvcError
 from certsvc.store import db
 from certsvc.store.models import NationalQualification, Organisation, OrgKind, Role, utcnow
+from certsvc.web.form_errors import SESSION_EXPIRED, Problem, problems_of
 from certsvc.web.i18n import gettext as _
 
 bp = Blueprint("authority", __name__, url_prefix="/authority")
@@ -37,6 +41,16 @@ AUTHORITY = (OrgKind.AUTHORITY,)
 EDITORS = (Role.ADMIN, Role.OFFICER)
 #: Errors a form can show next to itself (bad dates, overlaps, duplicates); others go to the error page.
 FORM_ERRORS = (changes.AuthorityError, OrganisationError, AccountError)
+#: The form field a domain error's ``field`` names, where the two differ.
+FORM_FIELDS = {"qualification": "qualifications", "email": "admin_email", "password": "admin_password"}
+
+
+@bp.context_processor
+def _editor() -> dict[str, bool]:
+    """``can_edit``: whether the signed-in user may change things (admins and officers)."""
+    principal = current_principal()  # error pages render without one
+    editor = principal is not None and principal.role in EDITORS and principal.org.kind is OrgKind.AUTHORITY
+    return {"can_edit": editor}
 
 
 @bp.get("/")
@@ -71,7 +85,7 @@ def accreditations_page() -> ResponseReturnValue:
                 ),
                 _("Accreditation recorded."),
                 ".accreditations",
-                lambda error, status: _accreditations_page(form, error, status),
+                lambda problem, status: _accreditations_page(form, problem, status),
             )
         return _accreditations_page(form, None, 400)
     return _accreditations_page(form, None, 200)
@@ -83,9 +97,10 @@ def change_accreditation(accreditation_id: int, action: str) -> ResponseReturnVa
     """Suspend from a day, reinstate from a day, or end on a day."""
     session, org = db.get_session(), _authority()
     accreditations.get_accreditation(session, org, accreditation_id)  # 404 before looking at the form
-    form = DateActionForm()
+    form, target = DateActionForm(), f"on-{accreditation_id}-{action}"
     if not form.validate_on_submit() or form.on.data is None:
-        return _accreditations_page(_accredit_form(session), _("Enter a date as YYYY-MM-DD."), 400)
+        problem = Problem(_("Enter a date as YYYY-MM-DD."), target)
+        return _accreditations_page(_accredit_form(session), problem, 400, failed=(accreditation_id, action))
     on: date = form.on.data
     actions = {
         "suspend": (accreditations.suspend_accreditation, _("Accreditation suspended.")),
@@ -97,7 +112,9 @@ def change_accreditation(accreditation_id: int, action: str) -> ResponseReturnVa
         lambda change: function(session, org, accreditation_id, on, change),
         message,
         ".accreditations",
-        lambda error, status: _accreditations_page(_accredit_form(session), error, status),
+        lambda problem, status: _accreditations_page(
+            _accredit_form(session), Problem(problem.message, target), status, failed=(accreditation_id, action)
+        ),
     )
 
 
@@ -113,7 +130,8 @@ def embassies_page() -> ResponseReturnValue:
         first_admin = None
         if form.admin_email.data:
             if not form.admin_password.data:
-                return _embassies_page(form, _("Give the first administrator an initial password."), 400)
+                problem = Problem(_("Give the first administrator an initial password."), "admin_password")
+                return _embassies_page(form, problem, 400)
             first_admin = embassies.FirstAdmin(form.admin_email.data, form.admin_password.data, password_hasher())
         return _apply(
             lambda change: embassies.enrol_embassy(
@@ -127,7 +145,7 @@ def embassies_page() -> ResponseReturnValue:
             ),
             _("Embassy enrolled."),
             ".embassies",
-            lambda error, status: _embassies_page(form, error, status),
+            lambda problem, status: _embassies_page(form, problem, status),
         )
     return _embassies_page(form, None, 200)
 
@@ -138,14 +156,16 @@ def remove_embassy(embassy_id: int) -> ResponseReturnValue:
     """Take an embassy off the trust list, with a reason."""
     session, org = db.get_session(), _authority()
     embassies.get_embassy(session, org, embassy_id)
-    form = ReasonForm()
+    form, target = ReasonForm(), f"reason-{embassy_id}"
     if not form.validate_on_submit():
-        return _embassies_page(EnrolEmbassyForm(formdata=None), _("Give a reason."), 400)
+        return _embassies_page(EnrolEmbassyForm(formdata=None), Problem(_("Give a reason."), target), 400)
     return _apply(
         lambda change: embassies.remove_embassy(session, org, embassy_id, form.reason.data or "", change),
         _("Embassy removed from the trust list."),
         ".embassies",
-        lambda error, status: _embassies_page(EnrolEmbassyForm(formdata=None), error, status),
+        lambda problem, status: _embassies_page(
+            EnrolEmbassyForm(formdata=None), Problem(problem.message, target), status
+        ),
     )
 
 
@@ -154,11 +174,13 @@ def remove_embassy(embassy_id: int) -> ResponseReturnValue:
 def reinstate_embassy(embassy_id: int) -> ResponseReturnValue:
     """Put a removed embassy back on the trust list."""
     session, org = db.get_session(), _authority()
+    if not ActionForm().validate_on_submit():
+        return _embassies_page(EnrolEmbassyForm(formdata=None), Problem(_(SESSION_EXPIRED)), 400)
     return _apply(
         lambda change: embassies.reinstate_embassy(session, org, embassy_id, change),
         _("Embassy reinstated."),
         ".embassies",
-        lambda error, status: _embassies_page(EnrolEmbassyForm(formdata=None), error, status),
+        lambda problem, status: _embassies_page(EnrolEmbassyForm(formdata=None), problem, status),
     )
 
 
@@ -175,7 +197,7 @@ def catalogue() -> ResponseReturnValue:
             lambda change: national_catalogue.add_national_qualification(session, org, form.data_for_domain(), change),
             _("National qualification added."),
             ".catalogue",
-            lambda error, status: _catalogue_page(form, error, status),
+            lambda problem, status: _catalogue_page(form, problem, status),
         )
     return _catalogue_page(form, None, 200)
 
@@ -197,7 +219,7 @@ def catalogue_entry(entry_id: int) -> ResponseReturnValue:
             ),
             _("National qualification updated."),
             ".catalogue",
-            lambda error, status: _entry_page(form, entry, error, status),
+            lambda problem, status: _entry_page(form, entry, problem, status),
         )
     return _entry_page(form, entry, None, 200)
 
@@ -207,11 +229,13 @@ def catalogue_entry(entry_id: int) -> ResponseReturnValue:
 def delete_catalogue_entry(entry_id: int) -> ResponseReturnValue:
     """Delete a national qualification that no rule uses."""
     session, org = db.get_session(), _authority()
+    if not ActionForm().validate_on_submit():
+        return _catalogue_page(NationalQualificationForm(formdata=None), Problem(_(SESSION_EXPIRED)), 400)
     return _apply(
         lambda change: national_catalogue.delete_national_qualification(session, org, entry_id, change),
         _("National qualification deleted."),
         ".catalogue",
-        lambda error, status: _catalogue_page(NationalQualificationForm(formdata=None), error, status),
+        lambda problem, status: _catalogue_page(NationalQualificationForm(formdata=None), problem, status),
     )
 
 
@@ -237,7 +261,7 @@ def equivalences() -> ResponseReturnValue:
             ),
             _("Equivalence rule saved."),
             ".equivalences",
-            lambda error, status: _equivalences_page(form, error, status),
+            lambda problem, status: _equivalences_page(form, problem, status),
         )
     return _equivalences_page(form, None, 200)
 
@@ -247,11 +271,13 @@ def equivalences() -> ResponseReturnValue:
 def delete_equivalence(rule_id: int) -> ResponseReturnValue:
     """Delete an equivalence rule."""
     session, org = db.get_session(), _authority()
+    if not ActionForm().validate_on_submit():
+        return _equivalences_page(_equivalence_form(session, org), Problem(_(SESSION_EXPIRED)), 400)
     return _apply(
         lambda change: national_catalogue.remove_equivalence(session, org, rule_id, change),
         _("Equivalence rule removed."),
         ".equivalences",
-        lambda error, status: _equivalences_page(_equivalence_form(session, org), error, status),
+        lambda problem, status: _equivalences_page(_equivalence_form(session, org), problem, status),
     )
 
 
@@ -289,7 +315,7 @@ def _apply(
     action: Callable[[changes.Change], object],
     message: str,
     endpoint: str,
-    on_error: Callable[[str, int], ResponseReturnValue],
+    on_error: Callable[[Problem, int], ResponseReturnValue],
 ) -> ResponseReturnValue:
     """Run one domain change; commit and redirect, or roll back and show the error by the form."""
     session = db.get_session()
@@ -297,7 +323,7 @@ def _apply(
         action(_change())
     except FORM_ERRORS as exc:
         session.rollback()
-        return on_error(_error_text(exc), int(getattr(exc, "http_status", 400)))
+        return on_error(_problem(exc), int(getattr(exc, "http_status", 400)))
     latest = publishing.latest_trust_list(session, _authority())
     session.commit()
     if latest is not None:
@@ -306,9 +332,10 @@ def _apply(
     return redirect(url_for(endpoint))
 
 
-def _error_text(exc: CertsvcError) -> str:
+def _problem(exc: CertsvcError) -> Problem:
+    """A domain refusal for the error summary, linking to the form field it names."""
     field = exc.data.get("field")
-    return f"{exc.message} ({field})" if field else exc.message
+    return Problem(_(exc.message), FORM_FIELDS.get(field, field) if isinstance(field, str) else None)
 
 
 def _qualification_choices(session: Session) -> list[tuple[int, str]]:
@@ -330,7 +357,10 @@ def _equivalence_form(session: Session, org: Organisation) -> EquivalenceForm:
     return EquivalenceForm(qualifications=_qualification_choices(session), nationals=nationals)
 
 
-def _accreditations_page(form: AccreditForm, error: str | None, status: int) -> ResponseReturnValue:
+def _accreditations_page(
+    form: AccreditForm, problem: Problem | None, status: int, failed: tuple[int, str] | None = None
+) -> ResponseReturnValue:
+    """The accreditations; ``failed`` names the row and action whose date was refused."""
     session, org = db.get_session(), _authority()
     page = render_template(
         "authority/accreditations.html",
@@ -338,33 +368,43 @@ def _accreditations_page(form: AccreditForm, error: str | None, status: int) -> 
         accreditations=accreditations.list_accreditations(session, org),
         state_of=accreditations.accreditation_state,
         today=date.today(),
-        error=error,
+        failed=failed,
+        failed_message=problem.message if failed and problem else None,
+        problems=_problems(form, problem),
     )
     return page, status
 
 
-def _embassies_page(form: EnrolEmbassyForm, error: str | None, status: int) -> ResponseReturnValue:
+def _embassies_page(form: EnrolEmbassyForm, problem: Problem | None, status: int) -> ResponseReturnValue:
     session, org = db.get_session(), _authority()
     listings = embassies.list_embassies(session, org)
-    page = render_template("authority/embassies.html", form=form, listings=listings, error=error)
+    page = render_template(
+        "authority/embassies.html", form=form, listings=listings, problem=problem, problems=_problems(form, problem)
+    )
     return page, status
 
 
-def _catalogue_page(form: NationalQualificationForm, error: str | None, status: int) -> ResponseReturnValue:
+def _catalogue_page(form: NationalQualificationForm, problem: Problem | None, status: int) -> ResponseReturnValue:
     session, org = db.get_session(), _authority()
     entries = national_catalogue.national_catalogue(session, org)
-    page = render_template("authority/catalogue.html", form=form, entries=entries, error=error)
+    page = render_template("authority/catalogue.html", form=form, entries=entries, problems=_problems(form, problem))
     return page, status
 
 
 def _entry_page(
-    form: NationalQualificationForm, entry: NationalQualification, error: str | None, status: int
+    form: NationalQualificationForm, entry: NationalQualification, problem: Problem | None, status: int
 ) -> ResponseReturnValue:
-    return render_template("authority/catalogue_entry.html", form=form, entry=entry, error=error), status
+    page = render_template("authority/catalogue_entry.html", form=form, entry=entry, problems=_problems(form, problem))
+    return page, status
 
 
-def _equivalences_page(form: EquivalenceForm, error: str | None, status: int) -> ResponseReturnValue:
+def _equivalences_page(form: EquivalenceForm, problem: Problem | None, status: int) -> ResponseReturnValue:
     session, org = db.get_session(), _authority()
     rules = national_catalogue.list_equivalences(session, org)
-    page = render_template("authority/equivalences.html", form=form, rules=rules, error=error)
+    page = render_template("authority/equivalences.html", form=form, rules=rules, problems=_problems(form, problem))
     return page, status
+
+
+def _problems(form: FlaskForm, problem: Problem | None) -> list[Problem]:
+    """A page's error summary: the form's own field errors (once validated), then the refusal."""
+    return problems_of([form]) + ([problem] if problem else [])

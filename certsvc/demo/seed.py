@@ -30,6 +30,7 @@ from certsvc.store.models import (
     Organisation,
     OrgKind,
     Qualification,
+    RejectionReason,
     Role,
     User,
 )
@@ -249,6 +250,7 @@ def _advance(session, credential, state, provider, embassy, cosigner, issued) ->
             session,
             embassy,
             credential,
+            RejectionReason.TRAINING_RECORD,
             "Training hours in the record do not match the attendance sheet.",
             now=later,
             actor=ACTOR,

@@ -72,6 +72,8 @@ def test_issue_cosign_verify_revoke_verify(browser: Any, live_server: LiveServer
     embassy.goto(live_server.url + "/embassy/")
     embassy.locator(f"#select-{public_id}").check()
     embassy.get_by_role("button", name="Co-sign selected credentials").click()
+    embassy.get_by_role("button", name="Co-sign 1 credential").click()  # the one confirmation
+    expect(embassy.get_by_role("status").filter(has_text="1 credential co-signed.")).to_be_visible()
     expect(embassy.locator(f"#select-{public_id}")).to_have_count(0)
 
     # The migrant claims it into a new wallet; the employer gets a screenshot of the wallet's QR.

@@ -389,7 +389,7 @@ def test_other_organisations_ids_are_not_found(app: Flask, client: FlaskClient, 
     for who, path, body in [
         ("cook", f"/credentials/{ph_credential}/revoke", {"reason": "not ours"}),
         ("id", f"/credentials/{ph_credential}/cosign", None),
-        ("ph", f"/credentials/{id_credential}/reject", {"reason": "not ours"}),
+        ("ph", f"/credentials/{id_credential}/reject", {"reason_code": "other", "reason": "not ours"}),
         ("cook", "/credentials", {"learner_id": weld_learner, "qualification_code": "COOK2", "kind": "training"}),
     ]:
         response = post(client, world, who, path, body)
@@ -435,10 +435,17 @@ def test_embassy_cosigns_rejects_and_withdraws(app: Flask, client: FlaskClient, 
     assert withdrawn.json["status"] == "cosignature_withdrawn" and withdrawn.json["withdrawn_at"]
     assert post(client, world, "ph", f"/credentials/{first}/withdraw", {"reason": "again"}).status_code == 409
 
-    rejected = post(client, world, "ph", f"/credentials/{second}/reject", {"reason": "Hours do not match."})
+    # A rejection names a reason of the fixed list (the note is free text); "other" needs the note.
+    for bad in ({"reason": "Hours do not match."}, {"reason_code": "hours"}, {"reason_code": "other"}):
+        refused = post(client, world, "ph", f"/credentials/{second}/reject", bad)
+        assert refused.status_code == 400, bad
+    assert refused.json["code"] == "reason_required" and refused.json["field"] == "reason"
+    body = {"reason_code": "training_record_mismatch", "reason": "Hours do not match."}
+    rejected = post(client, world, "ph", f"/credentials/{second}/reject", body)
     assert rejected.status_code == 200 and rejected.json["state"] == "rejected"
     seen_by_provider = get(client, world, "weld", f"/credentials/{second}").json
     assert seen_by_provider["reject_reason"] == "Hours do not match."
+    assert seen_by_provider["reject_reason_code"] == "training_record_mismatch"
     revoke_rejected = post(client, world, "weld", f"/credentials/{second}/revoke", {"reason": "too late"})
     assert revoke_rejected.status_code == 409 and revoke_rejected.json["code"] == "state_conflict"
     assert get(client, world, "ph", "/credentials?state=awaiting_cosign").json["total"] == 0

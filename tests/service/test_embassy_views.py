@@ -101,18 +101,27 @@ def test_cosign_a_selection_in_one_post(demo: Flask, client: FlaskClient) -> Non
     assert len(qr_credential(provider, new[0]).signatures) == 2
 
 
-def test_selection_is_all_or_nothing(demo: Flask, client: FlaskClient) -> None:
-    mine = issue_for_ph(demo, 2)
+def test_a_selection_is_co_signed_item_by_item(demo: Flask, client: FlaskClient) -> None:
+    mine = issue_for_ph(demo, 3)
     not_mine = awaiting_of(demo, "MM")[0]
     token = sign_in(client, EMBASSY_PH)
+    # Another embassy's credential in the selection: refused whole, as if it did not exist.
     assert cosign_selection(client, token, [mine[0], not_mine]).status_code == 404
     assert cosign_selection(client, token, []).status_code == 400
     assert states(demo, [*mine, not_mine]) == dict.fromkeys([*mine, not_mine], CredentialState.AWAITING_COSIGN)
 
     assert cosign_selection(client, token, [mine[0]]).status_code == 302
-    response = cosign_selection(client, token, [mine[1], mine[0]])  # the second is co-signed already
-    assert response.status_code == 409 and "Nothing was co-signed" in response.get_data(as_text=True)
-    assert credential_of(demo, mine[1]).state is CredentialState.AWAITING_COSIGN
+    # A colleague co-signed one of them meanwhile: the others go ahead, and the summary says so.
+    response = cosign_selection(client, token, [mine[1], mine[0], mine[2]])
+    assert response.status_code == 302
+    assert states(demo, mine) == dict.fromkeys(mine, CredentialState.COSIGNED)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 credentials co-signed." in page and f"1 already co-signed ({mine[0]})" in page
+
+    response = cosign_selection(client, token, [mine[1]])  # nothing left to do
+    assert response.status_code == 409 and "Nothing was co-signed: 1 already co-signed" in response.get_data(
+        as_text=True
+    )
 
 
 def test_detail_page_and_cosign_one(demo: Flask, client: FlaskClient) -> None:
@@ -137,27 +146,61 @@ def test_detail_page_and_cosign_one(demo: Flask, client: FlaskClient) -> None:
     assert "Practical test" in page and "Bed bath, transfers and medication log observed" in page
 
 
-def test_reject_with_a_reason_the_provider_sees(demo: Flask, client: FlaskClient) -> None:
+def test_reject_with_a_reason_from_the_list_the_provider_sees(demo: Flask, client: FlaskClient) -> None:
     [public_id] = issue_for_ph(demo)
     token = sign_in(client, EMBASSY_PH)
     path = f"/embassy/credentials/{public_id}/reject"
-    response = client.post(path, data={"reject-csrf_token": token, "reject-reason": ""})
-    assert response.status_code == 400 and "Give a reason." in response.get_data(as_text=True)
+    form = client.get(f"/embassy/credentials/{public_id}").get_data(as_text=True)
+    assert 'name="reject-reason_code" type="radio" value="training_record_mismatch"' in form
+    assert "Other reason (explain in the note)" in form
+
+    # No reason chosen; "other" without a note; a code not on the list: each refused, nothing changes.
+    for data, message in (
+        ({"reject-reason": "Hours do not add up."}, "Reason: Choose a reason."),
+        ({"reject-reason_code": "other", "reject-reason": " "}, "Say why in the note"),
+        ({"reject-reason_code": "because", "reject-reason": "x"}, "Reason: Choose a reason."),
+    ):
+        response = client.post(path, data={"reject-csrf_token": token, **data})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and 'class="error-summary"' in page and message in page, data
+        assert "<title>Error: " in page
     assert credential_of(demo, public_id).state is CredentialState.AWAITING_COSIGN
 
-    reason = "Attendance sheet shows 40 of the 120 training hours."
-    response = client.post(path, data={"reject-csrf_token": token, "reject-reason": reason})
+    note = "Attendance sheet shows 40 of the 120 training hours."
+    data = {"reject-csrf_token": token, "reject-reason_code": "training_record_mismatch", "reject-reason": note}
+    response = client.post(path, data=data)
     assert response.status_code == 302
     rejected = credential_of(demo, public_id)
-    assert rejected.state is CredentialState.REJECTED and rejected.reject_reason == reason
+    assert rejected.state is CredentialState.REJECTED
+    assert (rejected.reject_code, rejected.reject_reason) == ("training_record_mismatch", note)
     assert f"Credential {public_id} rejected." in client.get("/embassy/").get_data(as_text=True)
     assert public_id not in client.get("/embassy/").get_data(as_text=True)  # out of the queue
+    with db.session_factory(demo)() as session:
+        entry = session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "credential.rejected", AuditEntry.subject == public_id)
+        )
+        assert entry is not None and entry.details == {"reason_code": "training_record_mismatch", "reason": note}
 
     provider = demo.test_client()
     sign_in(provider, PROVIDER)
     page = provider.get(f"/provider/credentials/{public_id}").get_data(as_text=True)
-    assert "The embassy rejected this credential" in page and reason in page
+    assert "The embassy rejected this credential" in page and note in page
+    assert "Training hours or attendance do not match the records" in page
     assert public_id in provider.get("/provider/credentials?state=rejected").get_data(as_text=True)
+
+
+def test_a_reason_from_the_list_needs_no_note_and_other_keeps_its_text(demo: Flask, client: FlaskClient) -> None:
+    first, second = issue_for_ph(demo, 2)
+    token = sign_in(client, EMBASSY_PH)
+    data = {"reject-csrf_token": token, "reject-reason_code": "duplicate"}
+    assert client.post(f"/embassy/credentials/{first}/reject", data=data).status_code == 302
+    assert (credential_of(demo, first).reject_code, credential_of(demo, first).reject_reason) == ("duplicate", None)
+    note = "<script>alert(1)</script> Worker asked us to wait."
+    data = {"reject-csrf_token": token, "reject-reason_code": "other", "reject-reason": note}
+    assert client.post(f"/embassy/credentials/{second}/reject", data=data).status_code == 302
+    assert credential_of(demo, second).reject_code == "other"
+    page = client.get(f"/embassy/credentials/{second}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Worker asked us to wait." in page and "<script>alert" not in page
 
 
 def test_withdraw_a_cosignature(demo: Flask, client: FlaskClient) -> None:

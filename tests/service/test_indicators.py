@@ -7,6 +7,7 @@ import csv
 import io
 import itertools
 import random
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,8 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from certsvc.authority import indicators
-from certsvc.authority.charts import chart_for, nice_ticks
-from certsvc.authority.indicator_tables import SUPPRESSED, Cell, build, csv_text, public_count, share
+from certsvc.authority.charts import FONT, LABEL_CHARS, WIDTH, chart_for, nice_ticks, wrap_label
+from certsvc.authority.indicator_tables import SUPPRESSED, Cell, Table, build, csv_text, public_count, share
 from certsvc.authority.indicators import Figures, Filters
 from certsvc.store import db
 from certsvc.store.models import (
@@ -52,7 +53,8 @@ class Row:
     issued: str
     state: str
     cosigned: datetime | None = None
-    reason: str | None = None
+    reason: str | None = None  # the officer's note
+    code: str | None = None  # the reason code (None: a free-text reason from before the fixed list)
     revoked: str | None = None
     withdrawn: str | None = None
     nationality: str = "PH"
@@ -60,15 +62,16 @@ class Row:
 
 HOURS = "Hours do not match."
 MISSING = "Missing evidence."
+TRAINING = "training_record_mismatch"
 #: The hand-counted fixture. Embassy: the PH embassy in the provider's country (none for Myanmar).
 ROWS = [
     Row("prov-my", "WELD", "training", "F", "2026-01-05", "cosigned", at("2026-01-07")),  # 1: 2 days
     Row("prov-my", "WELD", "training", "M", "2026-01-20", "cosigned", at("2026-01-24")),  # 2: 4 days
-    Row("prov-my", "COOK", "prior_skills", "F", "2026-01-25", "rejected", reason=HOURS),  # 3
+    Row("prov-my", "COOK", "prior_skills", "F", "2026-01-25", "rejected", reason=HOURS, code=TRAINING),  # 3
     Row("prov-my", "COOK", "training", None, "2026-02-03", "awaiting_cosign"),  # 4
     Row("prov-my", "WELD", "training", "F", "2026-02-10", "revoked", at("2026-02-11"), revoked="2026-03-02"),  # 5: 1
     Row("prov-sg", "CARE", "prior_skills", "X", "2026-02-15", "cosigned", at("2026-02-25"), withdrawn="2026-03-05"),
-    Row("prov-sg", "CARE", "training", "F", "2026-03-01", "rejected", reason=HOURS),  # 7
+    Row("prov-sg", "CARE", "training", "F", "2026-03-01", "rejected", reason=HOURS, code=TRAINING),  # 7
     Row("prov-sg", "CARE", "training", "M", "2026-03-09", "rejected", reason=MISSING),  # 8
     Row("prov-my", "WELD", "training", "F", "2026-03-15", "cosigned", at("2026-03-21", 12)),  # 9: 6.5 days
     Row("prov-my", "WELD", "training", "F", "2026-01-10", "awaiting_cosign", nationality="MM"),  # 10: not PH
@@ -154,6 +157,7 @@ def _credential(session: Session, n: int, row: Row, orgs: dict[str, Organisation
         cosign_jws="y" if row.cosigned else None,
         embassy_id=embassy.id if embassy else None,
         reject_reason=row.reason,
+        reject_code=row.code,
         status_list_id=lists[row.provider].id,
         status_idx=n,
         issued_at=at(row.issued),
@@ -213,7 +217,9 @@ def test_embassy_rejection_revocation_and_verification_figures(fixture: Session)
     figures = indicators.figures(fixture, Filters("PH"))
     embassies = {e.embassy: (e.credentials, e.cosigned, e.rejected, e.median_days) for e in figures.embassies}
     assert embassies == {"PH Embassy KL": (7, 5, 1, 4.0), "PH Embassy SG": (3, 1, 2, 10.0)}
-    assert figures.rejection_reasons == [(HOURS, 2), (MISSING, 1)]
+    # Counted by reason code; a free-text reason from before the list counts as "other", its text kept aside.
+    assert figures.rejection_reasons == [(TRAINING, 2), ("other", 1)]
+    assert figures.other_notes == [(MISSING, 1)]
     assert figures.revocations == {("2026-03", "revoked"): 1, ("2026-03", "co-signature withdrawn"): 1}
     assert figures.verifications == {
         ("2026-02", "at home"): 1,
@@ -232,7 +238,7 @@ def test_filters_by_date_range_and_corridor(fixture: Session) -> None:
     assert [(e.embassy, e.credentials, e.cosigned, e.rejected, e.median_days) for e in figures.embassies] == [
         ("PH Embassy KL", 6, 4, 1, 3.0)  # median of 1, 2, 4 and 6.5 days
     ]
-    assert figures.rejection_reasons == [(HOURS, 1)]
+    assert figures.rejection_reasons == [(TRAINING, 1)] and figures.other_notes == []
     assert figures.revocations == {("2026-03", "revoked"): 1}  # the withdrawal was in the SG corridor
     assert figures.verifications == {
         ("2026-02", "at home"): 1,
@@ -424,3 +430,34 @@ def test_the_public_version_suppresses_small_counts_and_shows_no_personal_data(
     assert client.get("/indicators/prov-my").status_code == 404
     assert client.get("/indicators/nobody").status_code == 404
     assert client.get("/indicators/ph-auth?year=abc").status_code == 400
+
+
+def test_long_labels_wrap_within_a_phone_wide_chart_and_keep_their_full_text() -> None:
+    assert wrap_label("Cookery (KLWA)") == ["Cookery (KLWA)"]
+    long = "Construction Trade Test: Electrical Wiring and Installation (Jurong Construction Skills Centre, Singapore)"
+    lines = wrap_label(long)
+    assert len(lines) == 2 and lines[-1].endswith("…") and all(len(line) <= LABEL_CHARS for line in lines)
+    rows = ["Cookery (KLWA)", long]
+    cells = {(rows[0], "Credentials"): Cell(3, "3"), (rows[1], "Credentials"): Cell(12, "12")}
+    table = Table("t", "T", "T.", "Qualification", rows, ["Credentials"], cells, "hbar")
+    chart = chart_for(table, label=str.upper)
+    assert [label.full for label in chart.category_labels] == [rows[0].upper(), long.upper()]
+    assert [label.shortened for label in chart.category_labels] == [False, True]
+    # Every label line fits the chart's width at its font size (a generous 0.6 em per character).
+    assert all(4 + len(line) * FONT * 0.6 <= WIDTH for label in chart.category_labels for line in label.lines)
+    # Each bar sits below its label's lines, and the longest ends before the room kept for its value.
+    for label, bar in zip(chart.category_labels, chart.bars, strict=True):
+        assert bar.y >= label.y + (len(label.lines) - 1) * chart.line_height
+        assert bar.x + bar.width <= WIDTH - 50
+    assert chart.height >= chart.bars[-1].y + chart.bars[-1].height + 20
+
+
+def test_the_dashboard_writes_wrapped_labels_with_their_full_text_as_a_title(site: Flask, client: FlaskClient) -> None:
+    login(client, "admin@ph-auth.example", PASSWORD)
+    page = client.get("/authority/indicators").get_data(as_text=True)
+    figure = page[page.index('id="chart-issued-by-qualification"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert f'font-size="{FONT}"' in figure and 'viewBox="0 0 360 ' in figure
+    labels = re.findall(r'<text class="category"[^>]*><title>([^<]+)</title>(.*?)</text>', figure, re.S)
+    assert labels and all(title.startswith(("Welding", "Caregiving", "Cookery")) for title, _ in labels)
+    assert all("<tspan" in lines for _, lines in labels)

@@ -17,9 +17,11 @@ from certsvc.store.models.credentials import (
 from certsvc.store.models.documents import DocumentVersion
 from certsvc.store.models.orgs import Organisation, SigningKeyRecord
 from certsvc.store.models.recognition import Accreditation, Equivalence, Qualification, TrustListVersion
+from certsvc.store.models.rejections import REJECTION_LABELS, RejectionReason
 from certsvc.store.models.wallet import CredentialClaim, ShareLink, VerificationEvent, WalletUser
 
 __all__ = [
+    "REJECTION_LABELS",
     "Accreditation",
     "ApiToken",
     "AuditEntry",
@@ -40,6 +42,7 @@ __all__ = [
     "OrgKind",
     "Organisation",
     "Qualification",
+    "RejectionReason",
     "Role",
     "Sex",
     "ShareLink",

@@ -72,12 +72,13 @@ Index(
     Credential.withdrawn_at,
     Credential.id,  # SQLite has it in every index; PostgreSQL needs it for index-only scans
 )
-# Rejections are few; their free-text reasons are read from this small partial index.
+# Rejections are few; their reason codes (and notes) are read from this small partial index.
 Index(
     "ix_credentials_rejected",
     Credential.learner_id,
     Credential.issued_at,
     Credential.provider_id,
+    Credential.reject_code,
     Credential.reject_reason,
     sqlite_where=text("state = 'rejected'"),
     postgresql_where=text("state = 'rejected'"),

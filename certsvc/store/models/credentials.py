@@ -111,7 +111,8 @@ class Credential(Base):
     provider_jws: Mapped[str] = mapped_column(Text)
     cosign_jws: Mapped[str | None] = mapped_column(Text)
     embassy_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    reject_reason: Mapped[str | None] = mapped_column(Text)
+    reject_code: Mapped[str | None] = mapped_column(String(40))  # a RejectionReason
+    reject_reason: Mapped[str | None] = mapped_column(Text)  # the officer's note
     status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
     status_idx: Mapped[int]
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
