@@ -181,7 +181,6 @@ SMALLEST_CHART_TEXT = """() => {
 }"""
 
 
-@pytest.mark.xfail(strict=True, reason="landing on the workspace after signing in comes with the public-side branch")
 def test_signing_in_from_the_sign_in_page_lands_on_the_overview(journey: Journey) -> None:
     journey.page.goto(journey.url + "/login")
     journey.sign_in(AUTHORITY_LOGIN)

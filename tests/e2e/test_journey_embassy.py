@@ -174,7 +174,6 @@ def test_the_embassy_does_its_whole_job(journey: Journey) -> None:
         journey.check_page("the co-signed credentials after a withdrawal")
 
 
-@pytest.mark.xfail(strict=True, reason="landing on the workspace after signing in comes with the public-side branch")
 def test_signing_in_from_the_sign_in_page_lands_on_the_queue(journey: Journey) -> None:
     journey.page.goto(journey.url + "/login")
     journey.sign_in(EMBASSY_LOGIN)

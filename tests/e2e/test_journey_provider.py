@@ -203,7 +203,6 @@ def test_the_cohorts_claim_slips_download_as_a_pdf_that_reads_back(journey: Jour
     assert len(set(codes)) == rows
 
 
-@pytest.mark.xfail(strict=True, reason="landing on the workspace after signing in comes with the public-side branch")
 def test_signing_in_from_the_sign_in_page_lands_on_the_workspace(journey: Journey) -> None:
     journey.page.goto(journey.url + "/login")
     journey.sign_in(PROVIDER_LOGIN)
