@@ -8,7 +8,6 @@ turn the same tuples into JSON Schema for the OpenAPI document.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,11 @@ from typing import Any
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
 from certsvc.store.models import CredentialState, Sex
+from certsvc.web import json_body, text_rules
+
+# The body errors are the shared loader's, re-exported: callers name them from here.
+from certsvc.web.json_body import BodyTooLarge as BodyTooLarge
+from certsvc.web.json_body import InvalidJSON as InvalidJSON
 from issuers.issuance import LearnerData
 
 MAX_BODY_BYTES = 64 * 1024
@@ -25,16 +29,7 @@ DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 #: The same shape the cohort CSV accepts, so ids can move between the two.
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_TYPES = {"string": "string", "date": "string", "integer": "integer", "object": "object"}
-
-
-class InvalidJSON(CertsvcError):
-    """The request body is not a JSON object."""
-
-    code = "invalid_json"
-    http_status = 400
 
 
 class InvalidField(CertsvcError):
@@ -49,11 +44,6 @@ class InvalidParameter(CertsvcError):
 
     code = "invalid_parameter"
     http_status = 400
-
-
-class BodyTooLarge(CertsvcError):
-    code = "payload_too_large"
-    http_status = 413
 
 
 @dataclass(frozen=True)
@@ -225,19 +215,7 @@ def parse_body(
     unverified_body: bytes, mimetype: str | None, fields: tuple[Field, ...], *, optional: bool = False
 ) -> dict[str, Any]:
     """Check a JSON object body against ``fields``; ``optional`` bodies may be empty."""
-    if len(unverified_body) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
-    if optional and not unverified_body.strip():
-        return check_object({}, fields)
-    if mimetype != "application/json" and not (mimetype or "").endswith("+json"):
-        raise InvalidJSON("send a JSON object with Content-Type: application/json", content_type=mimetype)
-    try:
-        value = json.loads(unverified_body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        # UnicodeDecodeError is a ValueError; RecursionError comes from absurdly deep nesting.
-        raise InvalidJSON("the request body is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise InvalidJSON("the request body must be a JSON object")
+    value = json_body.load_object(unverified_body, mimetype, max_bytes=MAX_BODY_BYTES, optional=optional)
     return check_object(value, fields)
 
 
@@ -302,24 +280,25 @@ def _check_value(raw: Any, spec: Field, path: str, errors: list[dict[str, str]])
         errors.append({"field": path, "message": message})
         return None
     if spec.type == "date":
-        return date.fromisoformat(raw)
-    return raw.strip() if isinstance(raw, str) else raw
+        return date.fromisoformat(raw.strip())
+    return text_rules.normalise(raw, multiline=spec.multiline) if isinstance(raw, str) else raw
 
 
 def _string_problem(raw: str, spec: Field) -> str | None:
-    text = raw.strip()
-    if not text:
-        return "must not be empty"
+    # The text rules every form applies too (certsvc.web.text_rules); the length is checked last,
+    # so that a field with a pattern says what it should look like.
+    try:
+        text = text_rules.clean_text(raw, text_rules.TextRule(multiline=spec.multiline))
+    except text_rules.TextRefused as exc:
+        return exc.message
     if spec.type == "date":
         return None if _is_date(text) else "must be a date as YYYY-MM-DD"
     if spec.enum and text not in spec.enum:
         return "must be one of " + ", ".join(spec.enum)
     if spec.pattern and not re.fullmatch(spec.pattern, text[: spec.max_length + 1]):
         return spec.hint or f"must match {spec.pattern}"
-    if len(raw) > spec.max_length:
+    if len(text) > spec.max_length:
         return f"must be at most {spec.max_length} characters"
-    if (_CONTROL if spec.multiline else _CONTROL_SINGLE_LINE).search(raw):
-        return "must not contain control characters"
     return None
 
 
@@ -343,10 +322,6 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 # -- describing input as JSON Schema ---------------------------------------------------------
@@ -392,8 +367,10 @@ def _constraints(spec: Field) -> dict[str, Any]:
     if spec.enum:
         return {"enum": list(spec.enum)}
     constraints: dict[str, Any] = {"minLength": 1, "maxLength": spec.max_length}
-    if spec.pattern:
-        constraints["pattern"] = spec.pattern
+    # Without a pattern of its own a field takes the text rules' (no control characters, not blank).
+    constraints["pattern"] = spec.pattern or (
+        text_rules.MULTILINE_SCHEMA_PATTERN if spec.multiline else text_rules.SCHEMA_PATTERN
+    )
     return constraints
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import InputRequired, Regexp, ValidationError
 
 from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
+from certsvc.web.form_rules import CheckedForm, Text
 from certsvc.web.i18n import gettext as _
 from issuers import cohort_csv, issuance, lifecycle
 
@@ -21,6 +22,7 @@ MAX_ID_NUMBER = 64
 MAX_ASSESSOR = 200
 REQUIRED = "This field is required."
 NOT_A_DATE = "Enter a date as YYYY-MM-DD."
+TOO_LONG = "The name is too long."
 METHOD_LABELS = {
     AssessmentMethod.PRACTICAL_TEST: "Practical test",
     AssessmentMethod.PORTFOLIO: "Portfolio of work",
@@ -40,26 +42,19 @@ def _plausible_birth_date(_form: FlaskForm, field: DateField) -> None:
         raise ValidationError("The birth date is not plausible.")
 
 
-class LearnerForm(FlaskForm):
+class LearnerForm(CheckedForm):
     """Register a learner: what the credential names, plus an optional sex for statistics."""
 
-    name = StringField(
-        "Full name",
-        validators=[DataRequired(REQUIRED), Length(max=issuance.MAX_NAME, message="The name is too long.")],
-    )
+    name = StringField("Full name", validators=[Text(issuance.MAX_NAME, too_long_message=TOO_LONG)])
     birth_date = DateField(
         "Birth date", validators=[InputRequired(REQUIRED), _plausible_birth_date], invalid_value_message=NOT_A_DATE
     )
     nationality = StringField(
         "Nationality (two-letter country code, e.g. PH)",
-        validators=[
-            InputRequired(REQUIRED),
-            Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as PH."),
-        ],
+        validators=[Text(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as PH.")],
     )
     id_number = StringField(
-        "ID document number (passport)",
-        validators=[DataRequired(REQUIRED), Length(max=MAX_ID_NUMBER, message="The number is too long.")],
+        "ID document number (passport)", validators=[Text(MAX_ID_NUMBER, too_long_message="The number is too long.")]
     )
     sex = SelectField("Sex (optional, for statistics only)", choices=[value for value, _label in SEX_LABELS])
 
@@ -71,15 +66,15 @@ class LearnerForm(FlaskForm):
         """The learner as the domain takes it."""
         assert self.birth_date.data is not None
         return issuance.LearnerData(
-            name=(self.name.data or "").strip(),
+            name=self.name.data or "",
             birth_date=self.birth_date.data,
-            nationality=(self.nationality.data or "").strip().upper(),
+            nationality=(self.nationality.data or "").upper(),
             id_number=self.id_number.data or "",
             sex=self.sex.data or None,
         )
 
 
-class IssueForm(FlaskForm):
+class IssueForm(CheckedForm):
     """Issue a training credential for one of the provider's qualifications."""
 
     qualification = SelectField("Qualification", validators=[InputRequired(REQUIRED)])
@@ -89,22 +84,19 @@ class IssueForm(FlaskForm):
         self.qualification.choices = qualifications
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(CheckedForm):
     """A prior-skills assessment on arrival: the skills brought, how they were assessed, by whom and when."""
 
     qualification = SelectField("Skills the worker brought", validators=[InputRequired(REQUIRED)])
     method = SelectField("Assessment method", choices=[m.value for m in AssessmentMethod])
+    # Typed in a text area, signed as one line: line breaks are taken and become spaces.
     evidence = TextAreaField(
         "Evidence seen (short summary)",
         validators=[
-            DataRequired(REQUIRED),
-            Length(max=cohort_csv.MAX_SUMMARY, message="Keep the summary to 120 characters."),
+            Text(cohort_csv.MAX_SUMMARY, multiline=True, too_long_message="Keep the summary to 120 characters.")
         ],
     )
-    assessor = StringField(
-        "Assessor name",
-        validators=[DataRequired(REQUIRED), Length(max=MAX_ASSESSOR, message="The name is too long.")],
-    )
+    assessor = StringField("Assessor name", validators=[Text(MAX_ASSESSOR, too_long_message=TOO_LONG)])
     assessed_on = DateField(
         "Assessment date", validators=[InputRequired(REQUIRED), _not_in_future], invalid_value_message=NOT_A_DATE
     )
@@ -121,17 +113,21 @@ class AssessmentForm(FlaskForm):
         return PriorSkillsAssessment(AssessmentMethod(self.method.data), summary, self.assessed_on.data)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(CheckedForm):
     """A change that needs a reason (revoke, suspend, reject, withdraw); give each a prefix."""
 
     reason = TextAreaField(
         "Reason",
         validators=[
-            DataRequired("Give a reason."),
-            Length(max=lifecycle.MAX_REASON, message="Keep the reason to 500 characters."),
+            Text(
+                lifecycle.MAX_REASON,
+                multiline=True,
+                empty_message="Give a reason.",
+                too_long_message="Keep the reason to 500 characters.",
+            )
         ],
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button that changes state: carries only the CSRF token."""

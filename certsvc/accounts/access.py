@@ -12,15 +12,18 @@ from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
 from certsvc.accounts import api_tokens, users
+from certsvc.accounts.attempts import DATABASE, AttemptCounter, RedisAttempts
 from certsvc.accounts.users import NotAuthenticated, Principal
 from certsvc.store import db
 from certsvc.store.models import OrgKind, Role, User
+from certsvc.web import request_rules
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 csrf = CSRFProtect()
 HASHER_EXTENSION = "certsvc.password_hasher"
+ATTEMPTS_EXTENSION = "certsvc.attempt_counter"
 SESSION_USER = "user_id"
 SESSION_FINGERPRINT = "pw"
 SECURITY_HEADERS = {
@@ -35,12 +38,16 @@ HSTS_SECONDS = 365 * 24 * 3600
 def init_app(app: Flask) -> None:
     """Set up CSRF (checked for every cookie-authenticated write), principal loading and headers."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    request_rules.init_app(app)  # clean addresses first: nothing below looks at a NUL
     csrf.init_app(app)
     app.extensions[HASHER_EXTENSION] = users.make_password_hasher(
         app.config["PASSWORD_HASH_TIME_COST"],
         app.config["PASSWORD_HASH_MEMORY_KIB"],
         app.config["PASSWORD_HASH_PARALLELISM"],
     )
+    redis_url = app.config.get("REDIS_URL")
+    prefix = str(app.config.get("RATE_LIMIT_PREFIX") or "certsvc")
+    app.extensions[ATTEMPTS_EXTENSION] = RedisAttempts(str(redis_url), prefix) if redis_url else DATABASE
     app.before_request(_load_principal)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"principal": current_principal()})
@@ -50,6 +57,12 @@ def password_hasher() -> PasswordHasher:
     """Return the app's configured argon2id hasher."""
     hasher: PasswordHasher = current_app.extensions[HASHER_EXTENSION]
     return hasher
+
+
+def attempt_counter() -> AttemptCounter:
+    """Where this app counts sign-in and claim attempts: Redis when configured, else the database."""
+    counter: AttemptCounter = current_app.extensions[ATTEMPTS_EXTENSION]
+    return counter
 
 
 def current_principal() -> Principal | None:

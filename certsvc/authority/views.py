@@ -30,6 +30,7 @@ from certsvc.authority.forms import (
 from certsvc.credentials.errors import CertsvcError
 from certsvc.store import db
 from certsvc.store.models import NationalQualification, Organisation, OrgKind, Role, utcnow
+from certsvc.web.form_rules import first_error
 from certsvc.web.i18n import gettext as _
 
 bp = Blueprint("authority", __name__, url_prefix="/authority")
@@ -140,7 +141,7 @@ def remove_embassy(embassy_id: int) -> ResponseReturnValue:
     embassies.get_embassy(session, org, embassy_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        return _embassies_page(EnrolEmbassyForm(formdata=None), _("Give a reason."), 400)
+        return _embassies_page(EnrolEmbassyForm(formdata=None), first_error(form) or _("Give a reason."), 400)
     return _apply(
         lambda change: embassies.remove_embassy(session, org, embassy_id, form.reason.data or "", change),
         _("Embassy removed from the trust list."),
