@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
-from certsvc.accounts import api_tokens, users
+from certsvc.accounts import api_docs, api_tokens, users
 from certsvc.accounts.access import (
     attempt_counter,
     log_in,
@@ -23,10 +23,12 @@ from certsvc.accounts.access import (
 from certsvc.accounts.users import AccountError, InvalidLogin, LoginThrottled, ThrottlePolicy
 from certsvc.store import db
 from certsvc.store.models import Role, User
+from certsvc.web import openapi
 from certsvc.web.error_handlers import wants_json
 from certsvc.web.form_rules import CheckedForm, Text
 
 bp = Blueprint("auth", __name__)
+openapi.add_paths(api_docs.PATHS, schemas=api_docs.SCHEMAS, tags=api_docs.TAGS)
 
 
 class LoginForm(CheckedForm):
@@ -90,17 +92,28 @@ def logout() -> ResponseReturnValue:
 @bp.get("/account")
 @require_org_role()
 def account() -> ResponseReturnValue:
-    """Show who is signed in; API clients get the same as JSON."""
+    """Show who is signed in (as JSON to a client that prefers it)."""
+    me = _account_json()
+    if wants_json():
+        return jsonify(me)
+    return render_template("auth/account.html", me=me)
+
+
+@bp.get("/api/v1/account")
+@require_org_role()
+def api_account() -> ResponseReturnValue:
+    """Who the API token acts as: its user, role and organisation."""
+    return jsonify(_account_json())
+
+
+def _account_json() -> dict[str, object]:
     principal = require_principal()
-    me = {
+    return {
         "email": principal.user.email,
         "role": principal.role.value,
         "org": {"slug": principal.org.slug, "name": principal.org.name, "kind": principal.org.kind.value},
         "via": principal.via,
     }
-    if wants_json():
-        return jsonify(me)
-    return render_template("auth/account.html", me=me)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

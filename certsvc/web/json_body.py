@@ -65,12 +65,15 @@ def load_object(
     error: type[CertsvcError] = InvalidJSON,
 ) -> dict[str, Any]:
     """Check the media type and size of a body and decode it as a JSON object."""
-    if max_bytes is not None and len(unverified_body) > max_bytes:
-        raise BodyTooLarge(f"the request body exceeds {max_bytes} bytes", limit=max_bytes)
     if optional and not unverified_body.strip():
         return {}
     if not is_json_mimetype(mimetype):
         raise error("send a JSON object with Content-Type: application/json", content_type=mimetype)
+    if max_bytes is not None and len(unverified_body) > max_bytes:
+        # Too deep says more than too large: a body nested past the limit within its first bytes is that.
+        if _deeper_than(unverified_body[: max_bytes + 1], MAX_DEPTH):
+            raise error(f"the request body is nested deeper than {MAX_DEPTH} levels")
+        raise BodyTooLarge(f"the request body exceeds {max_bytes} bytes", limit=max_bytes)
     value = loads(unverified_body, error=error)
     if not isinstance(value, dict):
         raise error(f"the request body must be a JSON object, not {_json_type(value)}")

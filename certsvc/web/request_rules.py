@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from flask import Flask, Request, request
 from sqlalchemy.exc import DataError
@@ -67,6 +67,11 @@ def check_address() -> None:
     """Refuse a path, query parameter name or value that breaks the text rules' character rules."""
     if not is_clean(request.path):
         raise InvalidRequestText("the address holds characters that are not allowed (such as NUL)", part="path")
+    try:
+        # werkzeug keeps an invalid escape such as %FF as the literal text "%FF": refuse it here.
+        unquote_to_bytes(request.query_string.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestText("the query string is not UTF-8 text", part="query") from None
     for name, value in request.args.items(multi=True):
         if not is_clean(value) or not is_clean(name):
             named = {"parameter": name} if is_clean(name) else {}
