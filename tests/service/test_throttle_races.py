@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +21,23 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from certsvc.accounts import users
+from certsvc.accounts.attempts import RedisAttempts, ThrottlePolicy
+from certsvc.accounts.users import InvalidLogin, LoginThrottled
 from certsvc.store import db
 from certsvc.store.models import AuditEntry, LoginFailure
 
 from .hostile_support import PROVIDER, WALLET_LOGIN, hostile_world
+from .support import CHEAP_HASHER, PASSWORD, make_org, make_user
 
 BURST = 30
 #: argon2id slow enough (tens of ms) that a check-then-act gap is wide open, as in production.
 SLOW_HASHING = {"PASSWORD_HASH_TIME_COST": 2, "PASSWORD_HASH_MEMORY_KIB": 16 * 1024, "PASSWORD_HASH_PARALLELISM": 1}
+#: Plain http to the live server: the session cookie must come back without TLS.
+LIVE = {**SLOW_HASHING, "SESSION_COOKIE_SECURE": False}
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 
@@ -43,7 +51,7 @@ class Live:
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[Live]:
-    with hostile_world(request.param, tmp_path_factory.mktemp("races"), sqlite_template, **SLOW_HASHING) as world:
+    with hostile_world(request.param, tmp_path_factory.mktemp("races"), sqlite_template, **LIVE) as world:
         server: BaseWSGIServer = make_server("127.0.0.1", 0, world.app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -77,12 +85,13 @@ def burst(live: Live, page: str, action: str, fields: dict[str, str]) -> list[re
     return responses
 
 
-def checked(responses: list[requests.Response]) -> int:
-    """How many of the burst were checked (anything but a 429), after checking the 429s say when to retry."""
+def checked(responses: list[requests.Response], wrong: str) -> int:
+    """How many of the burst were checked and found ``wrong``; every other answer is a 429 saying when to retry."""
     for response in responses:
-        assert response.status_code < 500, response.text[:300]
         if response.status_code == 429:
             assert int(response.headers["Retry-After"]) > 0
+        else:
+            assert wrong in response.text, (response.status_code, response.text[:300])
     return sum(1 for r in responses if r.status_code != 429)
 
 
@@ -93,23 +102,44 @@ def count(app: Flask, statement: Any) -> int:
 
 def test_parallel_wrong_passwords_get_at_most_the_limit_of_checks(live: Live) -> None:
     responses = burst(live, "/login", "/login", {"email": PROVIDER, "password": "not the password"})
-    limit = live.app.config["LOGIN_MAX_FAILURES"]
-    assert 1 <= checked(responses) <= limit
+    limit, wrong = live.app.config["LOGIN_MAX_FAILURES"], "wrong email or password"
+    assert 1 <= checked(responses, wrong) <= limit
     audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "login.failed")
-    assert count(live.app, audited) == checked(responses)  # each check is one audited failure
+    assert count(live.app, audited) == checked(responses, wrong)  # each check is one audited failure
     # The right password is throttled too now, from this address.
     again = burst(live, "/login", "/login", {"email": PROVIDER, "password": "demo-password-2026"})
-    assert checked(again) == 0
+    assert checked(again, wrong) == 0
 
 
 def test_parallel_wrong_claim_codes_get_at_most_the_limit_of_checks(live: Live) -> None:
     responses = burst(live, "/wallet/claim", "/wallet/claim", {"code": "ZZZZZ-ZZZZZ", "pin": "123456"})
-    assert 1 <= checked(responses) <= live.app.config["WALLET_CLAIM_MAX_FAILURES"]
+    wrong = "The claim code or the PIN is wrong"
+    assert 1 <= checked(responses, wrong) <= live.app.config["WALLET_CLAIM_MAX_FAILURES"]
 
 
 def test_parallel_wrong_wallet_passwords_get_at_most_the_limit_of_checks(live: Live) -> None:
     responses = burst(live, "/wallet/signin", "/wallet/signin", {"login": WALLET_LOGIN, "password": "wrong-password"})
-    assert 1 <= checked(responses) <= live.app.config["WALLET_LOGIN_MAX_FAILURES"]
+    wrong = "Wrong phone number, email or password"
+    assert 1 <= checked(responses, wrong) <= live.app.config["WALLET_LOGIN_MAX_FAILURES"]
     # The refused attempts were not kept: only the checked ones count.
     wallet = select(func.count()).select_from(LoginFailure).where(LoginFailure.email.like("wallet login%"))
-    assert count(live.app, wallet) == checked(responses)
+    assert count(live.app, wallet) == checked(responses, wrong)
+
+
+def test_an_unreachable_redis_counts_in_the_database(db_session: Session) -> None:
+    """A Redis outage neither opens the throttle nor breaks sign-in: the database counts meanwhile."""
+    user = make_user(db_session, make_org(db_session))
+    db_session.commit()
+    policy = ThrottlePolicy(2, timedelta(minutes=15), counter=RedisAttempts("redis://127.0.0.1:9/0"))
+    now = datetime.now(UTC)
+    for _ in range(2):
+        with pytest.raises(InvalidLogin):
+            users.authenticate(
+                db_session, user.email, "wrong", address="10.1.1.1", hasher=CHEAP_HASHER, policy=policy, now=now
+            )
+        db_session.commit()
+    with pytest.raises(LoginThrottled):
+        users.authenticate(
+            db_session, user.email, PASSWORD, address="10.1.1.1", hasher=CHEAP_HASHER, policy=policy, now=now
+        )
+    assert db_session.scalar(select(func.count()).select_from(LoginFailure)) == 2
