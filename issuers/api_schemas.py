@@ -17,7 +17,7 @@ from typing import Any
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
 from certsvc.store.models import CredentialState, Sex
-from certsvc.web import json_body, text_rules
+from certsvc.web import date_patterns, json_body, text_rules
 
 # The body errors are the shared loader's, re-exported: callers name them from here.
 from certsvc.web.json_body import BodyTooLarge as BodyTooLarge
@@ -25,6 +25,10 @@ from certsvc.web.json_body import InvalidJSON as InvalidJSON
 from issuers.issuance import LearnerData
 
 MAX_BODY_BYTES = 64 * 1024
+#: A passport number (ICAO 9303: A-Z, 0-9) as people write it: at least one letter or digit among its characters.
+ID_NUMBER_PATTERN = text_rules.schema_pattern_requiring("[A-Za-z0-9]")
+#: No birth or assessment of ours is earlier.
+EARLIEST_DATE = date(1900, 1, 1)
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 #: The same shape the cohort CSV accepts, so ids can move between the two.
@@ -64,13 +68,24 @@ class Field:
     default: Any = None
     multiline: bool = False
     fields: tuple[Field, ...] = ()
+    #: For dates: the earliest the field takes, and whether it takes dates after today (the document says so).
+    not_before: date | None = None
+    not_after_today: bool = False
 
 
 # -- the fields of each request ------------------------------------------------------------
 
 LEARNER_FIELDS = (
     Field("name", required=True, description="Full name as on the ID document.", example="Maria Santos Dela Cruz"),
-    Field("birth_date", "date", required=True, description="Date of birth.", example="1990-05-17"),
+    Field(
+        "birth_date",
+        "date",
+        required=True,
+        description="Date of birth (from 1900-01-01 to today).",
+        example="1990-05-17",
+        not_before=EARLIEST_DATE,
+        not_after_today=True,
+    ),
     Field(
         "nationality",
         required=True,
@@ -84,7 +99,10 @@ LEARNER_FIELDS = (
         "id_number",
         required=True,
         max_length=64,
-        description="ID document (passport) number. Stored and signed only as a salted hash; never returned.",
+        pattern=ID_NUMBER_PATTERN,
+        hint="must contain letters or digits (A-Z, 0-9), as a passport number does",
+        description="ID document (passport) number: its letters and digits count, spaces and dashes do not. "
+        "Stored and signed only as a salted hash; never returned.",
         example="P1234567A",
     ),
     Field("sex", enum=tuple(s.value for s in Sex), description="Optional, for statistics only.", example="F"),
@@ -113,7 +131,15 @@ ASSESSMENT_FIELDS = (
         description="The evidence seen, in one sentence; it is signed into the credential.",
         example="Bed bath, transfers and medication log observed; passed.",
     ),
-    Field("assessed_on", "date", required=True, description="Date of the assessment.", example="2026-02-02"),
+    Field(
+        "assessed_on",
+        "date",
+        required=True,
+        description="Date of the assessment (from 1900-01-01 to today).",
+        example="2026-02-02",
+        not_before=EARLIEST_DATE,
+        not_after_today=True,
+    ),
     Field(
         "assessor",
         description="Who assessed. Recorded in the audit log; the credential itself does not name the assessor.",
@@ -232,9 +258,11 @@ def parse_query(unverified_args: Mapping[str, str], fields: tuple[Field, ...]) -
     values: dict[str, Any] = {}
     for spec in fields:
         raw = unverified_args.get(spec.name)
-        if raw is None or raw == "":
+        if raw is None:
             values[spec.name] = spec.default
             continue
+        if raw == "":
+            raise InvalidParameter(f"query parameter '{spec.name}' must not be empty", field=spec.name)
         if spec.type == "integer":
             message = _integer_problem(raw, spec)
             values[spec.name] = int(raw) if message is None else None
@@ -270,7 +298,9 @@ def _check_value(raw: Any, spec: Field, path: str, errors: list[dict[str, str]])
             return None
         return _check_members(raw, spec.fields, path + ".", errors)
     if spec.type == "integer":
-        # bool is an int in Python, not in JSON.
+        # bool is an int in Python, not in JSON; 17.0 is an integer in JSON Schema.
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
         message = "must be an integer" if isinstance(raw, bool) or not isinstance(raw, int) else _range(raw, spec)
     elif not isinstance(raw, str):
         message = "must be a string"
@@ -360,7 +390,12 @@ def field_schema(spec: Field) -> dict[str, Any]:
 
 def _constraints(spec: Field) -> dict[str, Any]:
     if spec.type == "date":
-        return {"format": "date"}
+        bounds = {"format": "date"}
+        if spec.not_before or spec.not_after_today:
+            # Resolved to an exact pattern when the document is built (certsvc.web.date_patterns).
+            first = (spec.not_before or date(1, 1, 1)).isoformat()
+            bounds[date_patterns.MARKER] = {"from": first, "to": "today"}  # type: ignore[assignment]
+        return bounds
     if spec.type == "integer":
         limits = {"minimum": spec.minimum, "maximum": spec.maximum, "default": spec.default}
         return {key: value for key, value in limits.items() if value is not None}
@@ -416,7 +451,7 @@ class CredentialRequest:
 def learner_data(values: Mapping[str, Any], today: date, prefix: str = "") -> LearnerData:
     """Build LearnerData from checked learner fields; ``prefix`` names where they sit in the body."""
     errors: list[dict[str, str]] = []
-    if not date(1900, 1, 1) <= values["birth_date"] <= today:
+    if not EARLIEST_DATE <= values["birth_date"] <= today:
         errors.append({"field": prefix + "birth_date", "message": "is not a plausible birth date"})
     if not normalize_id_number(values["id_number"]):
         errors.append({"field": prefix + "id_number", "message": "must contain letters or digits"})
@@ -444,6 +479,8 @@ def credential_request(values: Mapping[str, Any], today: date) -> CredentialRequ
         errors.append({"field": "assessment", "message": "only prior_skills credentials carry an assessment"})
     if found is not None and found["assessed_on"] > today:
         errors.append({"field": "assessment.assessed_on", "message": "is in the future"})
+    if found is not None and found["assessed_on"] < EARLIEST_DATE:
+        errors.append({"field": "assessment.assessed_on", "message": "is before 1900"})
     _raise_if(errors)
     assessment = None
     if found is not None:

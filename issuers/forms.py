@@ -17,6 +17,7 @@ from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessmen
 from certsvc.web.form_rules import CheckedForm, Text
 from certsvc.web.i18n import gettext as _
 from issuers import cohort_csv, issuance, lifecycle
+from issuers.api_schemas import ID_NUMBER_PATTERN
 
 MAX_ID_NUMBER = 64
 MAX_ASSESSOR = 200
@@ -54,7 +55,11 @@ class LearnerForm(CheckedForm):
         validators=[Text(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as PH.")],
     )
     id_number = StringField(
-        "ID document number (passport)", validators=[Text(MAX_ID_NUMBER, too_long_message="The number is too long.")]
+        "ID document number (passport)",
+        validators=[
+            Text(MAX_ID_NUMBER, too_long_message="The number is too long."),
+            Regexp(ID_NUMBER_PATTERN, message="Type the letters and digits of the passport number."),
+        ],
     )
     sex = SelectField("Sex (optional, for statistics only)", choices=[value for value, _label in SEX_LABELS])
 

@@ -72,7 +72,7 @@ def id_check() -> ResponseReturnValue:
     limits.check_rate("verify")
     data = _json_object()
     unverified_text, typed = data.get("credential"), data.get("id_number")
-    if not isinstance(unverified_text, str) or not isinstance(typed, str):
+    if not isinstance(unverified_text, str) or not unverified_text.strip() or not isinstance(typed, str):
         raise BadVerifyRequest('send {"credential": "<QR text or credential>", "id_number": "<number>"}')
     if len(typed) > MAX_ID_NUMBER_CHARS:
         raise BadVerifyRequest(f"an ID number has at most {MAX_ID_NUMBER_CHARS} characters", field="id_number")
@@ -120,7 +120,9 @@ def _single_input() -> tuple[str, bool]:
         text = request.form.get("credential")
     else:
         data = _json_object()
-        text, display = data.get("credential"), data.get("display") is True
+        text, display = data.get("credential"), data.get("display", False)
+        if not isinstance(display, bool):
+            raise BadVerifyRequest("display is true or false", field="display")
     if not isinstance(text, str) or not text.strip():
         raise BadVerifyRequest(
             'send JSON {"credential": "<QR text, URL or credential>"} or a multipart form with an "image" file',

@@ -46,6 +46,13 @@ _REFUSED_CLASS = (
     "\\ufeff\\ufffd\\ufdd0-\\ufdef\\ufffe\\uffff"
 )
 SCHEMA_PATTERN = f"^[^{_REFUSED_CLASS}]*[^\\s{_REFUSED_CLASS}][^{_REFUSED_CLASS}]*$"
+
+
+def schema_pattern_requiring(character_class: str) -> str:
+    """The single-line pattern, with at least one character of ``character_class`` (e.g. ``[A-Za-z0-9]``)."""
+    return f"^(?=.*{character_class})[^{_REFUSED_CLASS}]*$"
+
+
 MULTILINE_SCHEMA_PATTERN = SCHEMA_PATTERN.replace("\\u0000-\\u001f", "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f")
 
 
