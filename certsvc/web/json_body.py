@@ -27,7 +27,6 @@ MAX_INTEGER_DIGITS = 40
 MAX_FLOAT_CHARS = 64
 JSON_MIMETYPE = "application/json"
 _STRINGS_AND_BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidJSON(CertsvcError):
@@ -95,13 +94,7 @@ def loads(unverified: bytes | str, *, max_depth: int = MAX_DEPTH, error: type[Ce
     if _deeper_than(raw, max_depth):
         raise error(f"the request body is nested deeper than {max_depth} levels")
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_int=_bounded_int,
-            parse_float=_bounded_float,
-            parse_constant=_no_constant,
-        )
+        value = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and the hooks' refusals, which say what was wrong.
         raise error(f"the request body is not valid JSON: {_reason(exc)}") from None
@@ -157,7 +150,7 @@ def _holds_unpaired_surrogate(value: Any) -> bool:
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _UNPAIRED_SURROGATE.search(item):
+            if not item.isascii() and not _encodes(item):
                 return True
         elif isinstance(item, dict):
             pending.extend(item.keys())
@@ -165,6 +158,14 @@ def _holds_unpaired_surrogate(value: Any) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # only an unpaired surrogate cannot be UTF-8
+        return False
+    return True
 
 
 def _reason(exc: BaseException) -> str:
@@ -178,3 +179,12 @@ def _reason(exc: BaseException) -> str:
 def _json_type(value: Any) -> str:
     names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
     return "null" if value is None else names.get(type(value), "a value")
+
+
+#: One decoder for every body (building one per call costs more than decoding a small body).
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_int=_bounded_int,
+    parse_float=_bounded_float,
+    parse_constant=_no_constant,
+)
