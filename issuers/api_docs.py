@@ -240,7 +240,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 _PUBLIC_ID = path_parameter(
-    "public_id", "The credential's public id.", {"type": "string", "maxLength": 32}, example="7KQ2M9XD"
+    "public_id",
+    "The credential's public id (8 Crockford base32 characters; anything else is no credential: 404).",
+    {"type": "string", "maxLength": 32, "pattern": "^[0-9A-Za-z]{1,32}$"},
+    example="7KQ2M9XD",
 )
 _LEARNER_ID = path_parameter(
     "learner_id", "The learner's id.", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, example=17
@@ -275,7 +278,7 @@ def _action(
             description=description,
             parameters=[_PUBLIC_ID],
             request=body or (_REASON_BODY if reason else None),
-            responses={"200": _CREDENTIAL_ANSWER, **error_responses(400, 401, 403, 404, 409)},
+            responses={"200": _CREDENTIAL_ANSWER, **error_responses(400, 401, 403, 404, 409, 413)},
         )
     }
 
@@ -289,7 +292,10 @@ def _qr(media_type: str, op_id: str, what: str) -> dict[str, Any]:
             description="The QR code of the credential with every signature it has; any phone camera opens the "
             "verification page from it, and it verifies offline too.",
             parameters=[_PUBLIC_ID],
-            responses={"200": binary_response(f"The QR code ({what}).", media_type), **error_responses(401, 403, 404)},
+            responses={
+                "200": binary_response(f"The QR code ({what}).", media_type),
+                **error_responses(400, 401, 403, 404),
+            },
         )
     }
 
@@ -332,7 +338,7 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[_LEARNER_ID],
             responses={
                 "200": json_response("The learner.", _ref("Learner"), LEARNER_EXAMPLE),
-                **error_responses(401, 403, 404),
+                **error_responses(400, 401, 403, 404),
             },
         )
     },
@@ -384,7 +390,7 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[_PUBLIC_ID],
             responses={
                 "200": json_response("The credential.", _ref("Credential"), CREDENTIAL_EXAMPLE),
-                **error_responses(401, 403, 404),
+                **error_responses(400, 401, 403, 404),
             },
         )
     },
@@ -442,7 +448,7 @@ PATHS: dict[str, dict[str, Any]] = {
             tag=ABOUT,
             operation_id="getOpenApi",
             public=True,
-            responses={"200": json_response("The OpenAPI 3.1 document.", {"type": "object"})},
+            responses={"200": json_response("The OpenAPI 3.1 document.", {"type": "object"}), **error_responses(400)},
         )
     },
     f"{PREFIX}/docs": {
@@ -451,7 +457,10 @@ PATHS: dict[str, dict[str, Any]] = {
             tag=ABOUT,
             operation_id="getApiDocs",
             public=True,
-            responses={"200": binary_response("This documentation as a web page.", "text/html", text=True)},
+            responses={
+                "200": binary_response("This documentation as a web page.", "text/html", text=True),
+                **error_responses(400),
+            },
         )
     },
 }

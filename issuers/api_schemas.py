@@ -8,7 +8,6 @@ turn the same tuples into JSON Schema for the OpenAPI document.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,24 +17,24 @@ from typing import Any
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import AssessmentMethod, Kind, PriorSkillsAssessment, normalize_id_number
 from certsvc.store.models import CredentialState, RejectionReason, Sex
+from certsvc.web import date_patterns, json_body, text_rules
+
+# The body errors are the shared loader's, re-exported: callers name them from here.
+from certsvc.web.json_body import BodyTooLarge as BodyTooLarge
+from certsvc.web.json_body import InvalidJSON as InvalidJSON
 from issuers import cohort_csv
 from issuers.issuance import LearnerData
 
 MAX_BODY_BYTES = 64 * 1024
+#: A passport number (ICAO 9303: A-Z, 0-9) as people write it: at least one letter or digit among its characters.
+ID_NUMBER_PATTERN = text_rules.schema_pattern_requiring("[A-Za-z0-9]")
+#: No birth or assessment of ours is earlier.
+EARLIEST_DATE = date(1900, 1, 1)
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 #: The same shape the cohort CSV accepts, so ids can move between the two.
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_TYPES = {"string": "string", "date": "string", "integer": "integer", "object": "object"}
-
-
-class InvalidJSON(CertsvcError):
-    """The request body is not a JSON object."""
-
-    code = "invalid_json"
-    http_status = 400
 
 
 class InvalidField(CertsvcError):
@@ -50,11 +49,6 @@ class InvalidParameter(CertsvcError):
 
     code = "invalid_parameter"
     http_status = 400
-
-
-class BodyTooLarge(CertsvcError):
-    code = "payload_too_large"
-    http_status = 413
 
 
 @dataclass(frozen=True)
@@ -75,13 +69,24 @@ class Field:
     default: Any = None
     multiline: bool = False
     fields: tuple[Field, ...] = ()
+    #: For dates: the earliest the field takes, and whether it takes dates after today (the document says so).
+    not_before: date | None = None
+    not_after_today: bool = False
 
 
 # -- the fields of each request ------------------------------------------------------------
 
 LEARNER_FIELDS = (
     Field("name", required=True, description="Full name as on the ID document.", example="Maria Santos Dela Cruz"),
-    Field("birth_date", "date", required=True, description="Date of birth.", example="1990-05-17"),
+    Field(
+        "birth_date",
+        "date",
+        required=True,
+        description="Date of birth (from 1900-01-01 to today).",
+        example="1990-05-17",
+        not_before=EARLIEST_DATE,
+        not_after_today=True,
+    ),
     Field(
         "nationality",
         required=True,
@@ -95,7 +100,10 @@ LEARNER_FIELDS = (
         "id_number",
         required=True,
         max_length=64,
-        description="ID document (passport) number. Stored and signed only as a salted hash; never returned.",
+        pattern=ID_NUMBER_PATTERN,
+        hint="must contain letters or digits (A-Z, 0-9), as a passport number does",
+        description="ID document (passport) number: its letters and digits count, spaces and dashes do not. "
+        "Stored and signed only as a salted hash; never returned.",
         example="P1234567A",
     ),
     Field("sex", enum=tuple(s.value for s in Sex), description="Optional, for statistics only.", example="F"),
@@ -124,7 +132,15 @@ ASSESSMENT_FIELDS = (
         description="The evidence seen, in one sentence; it is signed into the credential.",
         example="Bed bath, transfers and medication log observed; passed.",
     ),
-    Field("assessed_on", "date", required=True, description="Date of the assessment.", example="2026-02-02"),
+    Field(
+        "assessed_on",
+        "date",
+        required=True,
+        description="Date of the assessment (from 1900-01-01 to today).",
+        example="2026-02-02",
+        not_before=EARLIEST_DATE,
+        not_after_today=True,
+    ),
     Field(
         "assessor",
         description="Who assessed. Recorded in the audit log; the credential itself does not name the assessor.",
@@ -243,19 +259,7 @@ def parse_body(
     unverified_body: bytes, mimetype: str | None, fields: tuple[Field, ...], *, optional: bool = False
 ) -> dict[str, Any]:
     """Check a JSON object body against ``fields``; ``optional`` bodies may be empty."""
-    if len(unverified_body) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
-    if optional and not unverified_body.strip():
-        return check_object({}, fields)
-    if mimetype != "application/json" and not (mimetype or "").endswith("+json"):
-        raise InvalidJSON("send a JSON object with Content-Type: application/json", content_type=mimetype)
-    try:
-        value = json.loads(unverified_body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        # UnicodeDecodeError is a ValueError; RecursionError comes from absurdly deep nesting.
-        raise InvalidJSON("the request body is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise InvalidJSON("the request body must be a JSON object")
+    value = json_body.load_object(unverified_body, mimetype, max_bytes=MAX_BODY_BYTES, optional=optional)
     return check_object(value, fields)
 
 
@@ -272,9 +276,11 @@ def parse_query(unverified_args: Mapping[str, str], fields: tuple[Field, ...]) -
     values: dict[str, Any] = {}
     for spec in fields:
         raw = unverified_args.get(spec.name)
-        if raw is None or raw == "":
+        if raw is None:
             values[spec.name] = spec.default
             continue
+        if raw == "":
+            raise InvalidParameter(f"query parameter '{spec.name}' must not be empty", field=spec.name)
         if spec.type == "integer":
             message = _integer_problem(raw, spec)
             values[spec.name] = int(raw) if message is None else None
@@ -310,7 +316,9 @@ def _check_value(raw: Any, spec: Field, path: str, errors: list[dict[str, str]])
             return None
         return _check_members(raw, spec.fields, path + ".", errors)
     if spec.type == "integer":
-        # bool is an int in Python, not in JSON.
+        # bool is an int in Python, not in JSON; 17.0 is an integer in JSON Schema.
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
         message = "must be an integer" if isinstance(raw, bool) or not isinstance(raw, int) else _range(raw, spec)
     elif not isinstance(raw, str):
         message = "must be a string"
@@ -320,24 +328,25 @@ def _check_value(raw: Any, spec: Field, path: str, errors: list[dict[str, str]])
         errors.append({"field": path, "message": message})
         return None
     if spec.type == "date":
-        return date.fromisoformat(raw)
-    return raw.strip() if isinstance(raw, str) else raw
+        return date.fromisoformat(raw.strip())
+    return text_rules.normalise(raw, multiline=spec.multiline) if isinstance(raw, str) else raw
 
 
 def _string_problem(raw: str, spec: Field) -> str | None:
-    text = raw.strip()
-    if not text:
-        return "must not be empty"
+    # The text rules every form applies too (certsvc.web.text_rules); the length is checked last,
+    # so that a field with a pattern says what it should look like.
+    try:
+        text = text_rules.clean_text(raw, text_rules.TextRule(multiline=spec.multiline))
+    except text_rules.TextRefused as exc:
+        return exc.message
     if spec.type == "date":
         return None if _is_date(text) else "must be a date as YYYY-MM-DD"
     if spec.enum and text not in spec.enum:
         return "must be one of " + ", ".join(spec.enum)
     if spec.pattern and not re.fullmatch(spec.pattern, text[: spec.max_length + 1]):
         return spec.hint or f"must match {spec.pattern}"
-    if len(raw) > spec.max_length:
+    if len(text) > spec.max_length:
         return f"must be at most {spec.max_length} characters"
-    if (_CONTROL if spec.multiline else _CONTROL_SINGLE_LINE).search(raw):
-        return "must not contain control characters"
     return None
 
 
@@ -361,10 +370,6 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 # -- describing input as JSON Schema ---------------------------------------------------------
@@ -403,15 +408,22 @@ def field_schema(spec: Field) -> dict[str, Any]:
 
 def _constraints(spec: Field) -> dict[str, Any]:
     if spec.type == "date":
-        return {"format": "date"}
+        bounds = {"format": "date"}
+        if spec.not_before or spec.not_after_today:
+            # Resolved to an exact pattern when the document is built (certsvc.web.date_patterns).
+            first = (spec.not_before or date(1, 1, 1)).isoformat()
+            bounds[date_patterns.MARKER] = {"from": first, "to": "today"}  # type: ignore[assignment]
+        return bounds
     if spec.type == "integer":
         limits = {"minimum": spec.minimum, "maximum": spec.maximum, "default": spec.default}
         return {key: value for key, value in limits.items() if value is not None}
     if spec.enum:
         return {"enum": list(spec.enum)}
     constraints: dict[str, Any] = {"minLength": 1, "maxLength": spec.max_length}
-    if spec.pattern:
-        constraints["pattern"] = spec.pattern
+    # Without a pattern of its own a field takes the text rules' (no control characters, not blank).
+    constraints["pattern"] = spec.pattern or (
+        text_rules.MULTILINE_SCHEMA_PATTERN if spec.multiline else text_rules.SCHEMA_PATTERN
+    )
     return constraints
 
 
@@ -457,7 +469,7 @@ class CredentialRequest:
 def learner_data(values: Mapping[str, Any], today: date, prefix: str = "") -> LearnerData:
     """Build LearnerData from checked learner fields; ``prefix`` names where they sit in the body."""
     errors: list[dict[str, str]] = []
-    if not date(1900, 1, 1) <= values["birth_date"] <= today:
+    if not EARLIEST_DATE <= values["birth_date"] <= today:
         errors.append({"field": prefix + "birth_date", "message": "is not a plausible birth date"})
     if not normalize_id_number(values["id_number"]):
         errors.append({"field": prefix + "id_number", "message": "must contain letters or digits"})
@@ -485,6 +497,8 @@ def credential_request(values: Mapping[str, Any], today: date) -> CredentialRequ
         errors.append({"field": "assessment", "message": "only prior_skills credentials carry an assessment"})
     if found is not None and found["assessed_on"] > today:
         errors.append({"field": "assessment.assessed_on", "message": "is in the future"})
+    if found is not None and found["assessed_on"] < EARLIEST_DATE:
+        errors.append({"field": "assessment.assessed_on", "message": "is before 1900"})
     _raise_if(errors)
     assessment = None
     if found is not None:

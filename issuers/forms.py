@@ -11,18 +11,21 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SearchField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, Regexp, ValidationError
 
 from certsvc.credentials.openbadge import AssessmentMethod, PriorSkillsAssessment
 from certsvc.store.models import REJECTION_LABELS, RejectionReason
+from certsvc.web.form_rules import CheckedForm, Text
 from certsvc.web.i18n import gettext as _
 from issuers import cohort_csv, cosign_queue, issuance, lifecycle, search
+from issuers.api_schemas import ID_NUMBER_PATTERN
 
 MAX_ID_NUMBER = 64
 MAX_ASSESSOR = 200
 REQUIRED = "This field is required."
 NOT_A_DATE = "Enter a date as YYYY-MM-DD."
 TOO_LONG_QUERY = "Type at most 100 characters."
+TOO_LONG = "The name is too long."
 METHOD_LABELS = {
     AssessmentMethod.PRACTICAL_TEST: "Practical test",
     AssessmentMethod.PORTFOLIO: "Portfolio of work",
@@ -52,26 +55,23 @@ def _plausible_birth_date(_form: FlaskForm, field: DateField) -> None:
         raise ValidationError("The birth date is not plausible.")
 
 
-class LearnerForm(FlaskForm):
+class LearnerForm(CheckedForm):
     """Register a learner: what the credential names, plus an optional sex for statistics."""
 
-    name = StringField(
-        "Full name",
-        validators=[DataRequired(REQUIRED), Length(max=issuance.MAX_NAME, message="The name is too long.")],
-    )
+    name = StringField("Full name", validators=[Text(issuance.MAX_NAME, too_long_message=TOO_LONG)])
     birth_date = DateField(
         "Birth date", validators=[InputRequired(REQUIRED), _plausible_birth_date], invalid_value_message=NOT_A_DATE
     )
     nationality = StringField(
         "Nationality (two-letter country code, e.g. PH)",
-        validators=[
-            InputRequired(REQUIRED),
-            Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as PH."),
-        ],
+        validators=[Text(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as PH.")],
     )
     id_number = StringField(
         "ID document number (passport)",
-        validators=[DataRequired(REQUIRED), Length(max=MAX_ID_NUMBER, message="The number is too long.")],
+        validators=[
+            Text(MAX_ID_NUMBER, too_long_message="The number is too long."),
+            Regexp(ID_NUMBER_PATTERN, message="Type the letters and digits of the passport number."),
+        ],
     )
     sex = SelectField("Sex (optional, for statistics only)", choices=[value for value, _label in SEX_LABELS])
 
@@ -83,15 +83,15 @@ class LearnerForm(FlaskForm):
         """The learner as the domain takes it."""
         assert self.birth_date.data is not None
         return issuance.LearnerData(
-            name=(self.name.data or "").strip(),
+            name=self.name.data or "",
             birth_date=self.birth_date.data,
-            nationality=(self.nationality.data or "").strip().upper(),
+            nationality=(self.nationality.data or "").upper(),
             id_number=self.id_number.data or "",
             sex=self.sex.data or None,
         )
 
 
-class IssueForm(FlaskForm):
+class IssueForm(CheckedForm):
     """Issue a training credential for one of the provider's qualifications."""
 
     qualification = SelectField("Qualification", validators=[InputRequired(REQUIRED)])
@@ -101,22 +101,23 @@ class IssueForm(FlaskForm):
         self.qualification.choices = qualifications
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(CheckedForm):
     """A prior-skills assessment on arrival: the skills brought, how they were assessed, by whom and when."""
 
     qualification = SelectField("Skills the worker brought", validators=[InputRequired(REQUIRED)])
     method = SelectField("Assessment method", choices=[m.value for m in AssessmentMethod])
+    # Typed in a text area, signed as one line: line breaks are taken and become spaces.
     evidence = TextAreaField(
         "Evidence seen (short summary)",
         validators=[
-            DataRequired(REQUIRED),
-            Length(max=cohort_csv.MAX_SUMMARY, message=f"Keep the summary to {cohort_csv.MAX_SUMMARY} characters."),
+            Text(
+                cohort_csv.MAX_SUMMARY,
+                multiline=True,
+                too_long_message=f"Keep the summary to {cohort_csv.MAX_SUMMARY} characters.",
+            )
         ],
     )
-    assessor = StringField(
-        "Assessor name",
-        validators=[DataRequired(REQUIRED), Length(max=MAX_ASSESSOR, message="The name is too long.")],
-    )
+    assessor = StringField("Assessor name", validators=[Text(MAX_ASSESSOR, too_long_message=TOO_LONG)])
     assessed_on = DateField(
         "Assessment date", validators=[InputRequired(REQUIRED), _not_in_future], invalid_value_message=NOT_A_DATE
     )
@@ -133,29 +134,40 @@ class AssessmentForm(FlaskForm):
         return PriorSkillsAssessment(AssessmentMethod(self.method.data), summary, self.assessed_on.data)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(CheckedForm):
     """A change that needs a reason (revoke, suspend, reject, withdraw); give each a prefix."""
 
     reason = TextAreaField(
         "Reason",
         validators=[
-            DataRequired("Give a reason."),
-            Length(max=lifecycle.MAX_REASON, message="Keep the reason to 500 characters."),
+            Text(
+                lifecycle.MAX_REASON,
+                multiline=True,
+                empty_message="Give a reason.",
+                too_long_message="Keep the reason to 500 characters.",
+            )
         ],
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button that changes state: carries only the CSRF token."""
 
 
-class RejectForm(FlaskForm):
+class RejectForm(CheckedForm):
     """Refuse to co-sign: a reason from the fixed list (so it can be counted) and a note for the provider."""
 
     reason_code = RadioField("Reason", invalid_choice_message="Choose a reason.")
     reason = TextAreaField(
         "Note for the provider",
-        validators=[Length(max=lifecycle.MAX_REASON, message="Keep the note to 500 characters.")],
+        validators=[
+            Text(
+                lifecycle.MAX_REASON,
+                required=False,
+                multiline=True,
+                too_long_message=f"Keep the note to {lifecycle.MAX_REASON} characters.",
+            )
+        ],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -168,22 +180,20 @@ class RejectForm(FlaskForm):
             raise ValidationError("Say why in the note: you chose another reason.")
 
 
-class SearchForm(FlaskForm):
+class SearchForm(CheckedForm):
     """A list's search box (GET, so no CSRF token: it changes nothing)."""
 
     class Meta:
         csrf = False
 
-    q = SearchField(
-        "Search", validators=[Optional(), Length(max=search.MAX_QUERY, message="Type at most 100 characters.")]
-    )
+    q = SearchField("Search", validators=[Text(search.MAX_QUERY, required=False, too_long_message=TOO_LONG_QUERY)])
 
     def query(self) -> str:
         """What to look for ("" for everything)."""
         return search.clean_query(self.q.data) if self.validate() else ""
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(CheckedForm):
     """Narrow the co-sign queue: a name or credential number, a provider, a qualification, issue dates (GET)."""
 
     class Meta:
@@ -191,7 +201,7 @@ class QueueFilterForm(FlaskForm):
 
     q = SearchField(
         "Name or credential number",
-        validators=[Optional(), Length(max=search.MAX_QUERY, message=TOO_LONG_QUERY)],
+        validators=[Text(search.MAX_QUERY, required=False, too_long_message=TOO_LONG_QUERY)],
     )
     provider = SelectField(
         "Provider",
@@ -201,7 +211,7 @@ class QueueFilterForm(FlaskForm):
     )
     # Any code may be asked for (a bookmarked filter outlives the queue), but only as printable text.
     qualification = SelectField(
-        "Qualification", validate_choice=False, validators=[Optional(), Length(max=64), _printable]
+        "Qualification", validate_choice=False, validators=[Text(64, required=False), _printable]
     )
     issued_from = DateField("Issued from", validators=[Optional(), _plausible_date], invalid_value_message=NOT_A_DATE)
     issued_until = DateField("Issued until", validators=[Optional(), _plausible_date], invalid_value_message=NOT_A_DATE)

@@ -14,7 +14,7 @@ from certsvc.accounts.access import anonymous
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import id_number_matches
 from certsvc.qr.image import decode_image
-from certsvc.web import metrics, openapi
+from certsvc.web import json_body, metrics, openapi
 from verifier import api_docs, counting, documents, limits, records, web_messages
 from verifier.inputs import read_credential
 from verifier.pipeline import verify
@@ -72,7 +72,7 @@ def id_check() -> ResponseReturnValue:
     limits.check_rate("verify")
     data = _json_object()
     unverified_text, typed = data.get("credential"), data.get("id_number")
-    if not isinstance(unverified_text, str) or not isinstance(typed, str):
+    if not isinstance(unverified_text, str) or not unverified_text.strip() or not isinstance(typed, str):
         raise BadVerifyRequest('send {"credential": "<QR text or credential>", "id_number": "<number>"}')
     if len(typed) > MAX_ID_NUMBER_CHARS:
         raise BadVerifyRequest(f"an ID number has at most {MAX_ID_NUMBER_CHARS} characters", field="id_number")
@@ -122,7 +122,9 @@ def _single_input() -> tuple[str, bool]:
         text = request.form.get("credential")
     else:
         data = _json_object()
-        text, display = data.get("credential"), data.get("display") is True
+        text, display = data.get("credential"), data.get("display", False)
+        if not isinstance(display, bool):
+            raise BadVerifyRequest("display is true or false", field="display")
     if not isinstance(text, str) or not text.strip():
         raise BadVerifyRequest(
             'send JSON {"credential": "<QR text, URL or credential>"} or a multipart form with an "image" file',
@@ -133,10 +135,5 @@ def _single_input() -> tuple[str, bool]:
 
 
 def _json_object() -> dict[str, Any]:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError as exc:  # json gives up on deep nesting with RecursionError, not ValueError
-        raise BadVerifyRequest("the JSON body is nested too deeply", reason="json_too_deep") from exc
-    if not isinstance(data, dict):
-        raise BadVerifyRequest("send a JSON object with Content-Type: application/json")
-    return data
+    # The shared loader: bounded depth and numbers, no duplicate members; its reason in our code.
+    return json_body.request_object(error=BadVerifyRequest)

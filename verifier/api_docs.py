@@ -31,12 +31,21 @@ _TOO_MANY = _error(
     429,
 )
 _UNREADABLE_IMAGE = _error(
-    "The uploaded image is not a PNG or JPEG (`image_unreadable`), holds no readable QR code (`no_qr_found`) "
-    "or more than one (`multiple_qr_codes`).",
+    "The uploaded image holds no readable QR code (`no_qr_found`) or more than one (`multiple_qr_codes`), or "
+    "is not a PNG or JPEG (`image_unreadable`): the request was well formed, its content cannot be verified.",
     "no_qr_found",
     "no QR code found in the image",
     422,
 )
+_TOO_LARGE = _error(
+    f"A credential text is longer than {MAX_INPUT_CHARS} characters (`input_too_large`), an image larger "
+    "than the upload limits (`image_too_large`), or the whole body too large (`payload_too_large`).",
+    "input_too_large",
+    "The input is too long to be a credential.",
+    413,
+)
+#: A credential text: what a QR code, a link or a credential file holds (at least one visible character).
+_CREDENTIAL_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_INPUT_CHARS, "pattern": "\\S"}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "VerifyRequest": {
@@ -44,9 +53,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["credential"],
         "properties": {
             "credential": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": MAX_INPUT_CHARS,
+                **_CREDENTIAL_TEXT,
                 "description": "The QR text (verification URL with the credential after '#'), the credential "
                 "file (General JWS JSON) or one or two compact JWS.",
             },
@@ -87,7 +94,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["credential", "id_number"],
         "properties": {
-            "credential": {"type": "string", "maxLength": MAX_INPUT_CHARS},
+            "credential": _CREDENTIAL_TEXT,
             "id_number": {"type": "string", "maxLength": 64, "description": "The number on the worker's ID."},
         },
     },
@@ -183,7 +190,8 @@ PATHS: dict[str, dict[str, Any]] = {
             },
             responses={
                 "200": json_response("The verification result", _ref("VerificationResult"), _RESULT_EXAMPLE),
-                **error_responses(400, 413),
+                **error_responses(400),
+                "413": _TOO_LARGE,
                 "422": _UNREADABLE_IMAGE,
                 "429": _TOO_MANY,
             },
@@ -201,7 +209,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "200": json_response(
                     "One result per credential", {"type": "array", "items": _ref("VerificationResult")}
                 ),
-                **error_responses(400, 413),
+                **error_responses(400),
+                "413": _TOO_LARGE,
                 "429": _TOO_MANY,
             },
         )
@@ -219,7 +228,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "200": json_response(
                     "Match or no match", _ref("IdCheckResult"), {"match": True, "status": "recognized"}
                 ),
-                **error_responses(400, 413),
+                **error_responses(400),
+                "413": _TOO_LARGE,
                 "429": _TOO_MANY,
             },
         )

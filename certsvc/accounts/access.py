@@ -12,15 +12,29 @@ from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
 from certsvc.accounts import api_tokens, users
+from certsvc.accounts.attempts import DATABASE, AttemptCounter, RedisAttempts
 from certsvc.accounts.users import NotAuthenticated, Principal
+from certsvc.credentials.errors import CertsvcError
 from certsvc.store import db
 from certsvc.store.models import OrgKind, Role, User
+from certsvc.web import request_rules
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 csrf = CSRFProtect()
+
+
+class TokenNotAccepted(CertsvcError):
+    """An API token was sent to a page: pages take the session cookie only."""
+
+    code = "token_not_accepted"
+    http_status = 403
+
+
 HASHER_EXTENSION = "certsvc.password_hasher"
+ATTEMPTS_EXTENSION = "certsvc.attempt_counter"
+API_PREFIX = "/api/"
 SESSION_USER = "user_id"
 SESSION_FINGERPRINT = "pw"
 SECURITY_HEADERS = {
@@ -35,12 +49,16 @@ HSTS_SECONDS = 365 * 24 * 3600
 def init_app(app: Flask) -> None:
     """Set up CSRF (checked for every cookie-authenticated write), principal loading and headers."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    request_rules.init_app(app)  # clean addresses first: nothing below looks at a NUL
     csrf.init_app(app)
     app.extensions[HASHER_EXTENSION] = users.make_password_hasher(
         app.config["PASSWORD_HASH_TIME_COST"],
         app.config["PASSWORD_HASH_MEMORY_KIB"],
         app.config["PASSWORD_HASH_PARALLELISM"],
     )
+    redis_url = app.config.get("REDIS_URL")
+    prefix = str(app.config.get("RATE_LIMIT_PREFIX") or "certsvc")
+    app.extensions[ATTEMPTS_EXTENSION] = RedisAttempts(str(redis_url), prefix) if redis_url else DATABASE
     app.before_request(_load_principal)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"principal": current_principal()})
@@ -50,6 +68,12 @@ def password_hasher() -> PasswordHasher:
     """Return the app's configured argon2id hasher."""
     hasher: PasswordHasher = current_app.extensions[HASHER_EXTENSION]
     return hasher
+
+
+def attempt_counter() -> AttemptCounter:
+    """Where this app counts sign-in and claim attempts: Redis when configured, else the database."""
+    counter: AttemptCounter = current_app.extensions[ATTEMPTS_EXTENSION]
+    return counter
 
 
 def current_principal() -> Principal | None:
@@ -110,28 +134,41 @@ def log_out() -> None:
 
 
 def _load_principal() -> None:
+    """Load who asks: API routes take bearer tokens only, every other route the session only.
+
+    A route under ``/api/`` never reads the session cookie, so no cookie gives ambient authority
+    there (no CSRF token is needed, and a request without a token answers 401). Every other
+    route refuses an ``Authorization`` header and checks the CSRF token of every write, so a
+    leaked API token cannot drive the pages, and no page changes state without its form.
+    """
+    g.principal = None
     if request.routing_exception is not None:
-        g.principal = None  # let the 404 or 405 through rather than a CSRF or token error
-        return
+        return  # let the 404 or 405 through rather than a CSRF or token error
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "certsvc_anonymous", False):
-        g.principal = None
-        return
     if getattr(view, "certsvc_public", False) and request.method in ("GET", "HEAD", "OPTIONS"):
-        g.principal = None
-        return
+        return  # public documents ignore whatever credentials come with the request
     authorization = request.headers.get("Authorization")
-    if authorization is not None:
-        # Bearer requests carry no cookie credentials, so they need no CSRF token.
-        scheme, _, secret = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise api_tokens.InvalidToken("use Authorization: Bearer <token>")
-        db_session = db.get_session()
-        g.principal = api_tokens.principal_for_token(db_session, secret.strip())
-        db_session.commit()  # keep last_used_at even when the request only reads
+    if not is_api_request():
+        if authorization is not None:
+            raise TokenNotAccepted("API tokens work on /api/ routes only; sign in to use the pages")
+        if getattr(view, "certsvc_anonymous", False):
+            return
+        csrf.protect()
+        g.principal = _principal_from_session()
         return
-    csrf.protect()
-    g.principal = _principal_from_session()
+    if authorization is None or getattr(view, "certsvc_anonymous", False):
+        return
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise api_tokens.InvalidToken("use Authorization: Bearer <token>")
+    db_session = db.get_session()
+    g.principal = api_tokens.principal_for_token(db_session, secret.strip())
+    db_session.commit()  # keep last_used_at even when the request only reads
+
+
+def is_api_request() -> bool:
+    """Whether this request is for the JSON API (``/api/...``), whose callers authenticate with tokens."""
+    return request.path == API_PREFIX.rstrip("/") or request.path.startswith(API_PREFIX)
 
 
 def _principal_from_session() -> Principal | None:
@@ -161,4 +198,22 @@ def _security_headers(response: Any) -> Any:
     if request.is_secure:
         seconds = int(current_app.config.get("HSTS_SECONDS", HSTS_SECONDS))
         response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}; includeSubDomains")
+    _cache_rule(response)
     return response
+
+
+def _cache_rule(response: Any) -> None:
+    """No cache keeps a response unless it is a public document that says how long it may be kept.
+
+    A route that looks at who asks (session or token) may show personal data: it is always
+    ``no-store``, whatever the view said. A public route keeps its own Cache-Control (trust and
+    status lists, keys, assets, the API description); without one it is ``no-store`` too.
+    """
+    view = current_app.view_functions.get(request.endpoint or "") if request.routing_exception is None else None
+    public = getattr(view, "certsvc_public", False) and request.method in ("GET", "HEAD")
+    cache_control = response.headers.get("Cache-Control", "")
+    if public and cache_control:
+        return
+    if "no-store" not in cache_control:
+        private = not public and bool(cache_control)
+        response.headers["Cache-Control"] = "private, no-store" if private else "no-store"

@@ -14,6 +14,7 @@ from certsvc.accounts.users import Principal, check_role
 from certsvc.credentials.errors import CertsvcError
 from certsvc.store import audit
 from certsvc.store.models import ApiToken, Role, User, utcnow
+from certsvc.web.text_rules import TextRefused, TextRule, clean_text
 
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 PREFIX_CHARS = 12  # "cst_" and 8 secret characters, enough to tell tokens apart on a list
@@ -50,9 +51,10 @@ def token_hash(secret: str) -> str:
 
 def create_token(session: Session, user: User, name: str, *, actor: str, now: datetime | None = None) -> NewToken:
     """Create a token acting as ``user``; return it with its secret (the only time it is known)."""
-    name = " ".join(name.split())
-    if not name or len(name) > MAX_NAME:
-        raise TokenError(f"a token name is 1-{MAX_NAME} characters", field="name")
+    try:
+        name = " ".join(clean_text(name, TextRule(MAX_NAME)).split())
+    except TextRefused as exc:
+        raise TokenError(f"a token name {exc.message}", field="name") from None
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
         org_id=user.org_id,

@@ -1,26 +1,25 @@
-"""Users and logins: argon2id hashes, throttling kept in the database, roles and principals."""
+"""Users and logins: argon2id hashes, throttled guessing (``certsvc.accounts.attempts``), roles and principals."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certsvc.accounts.attempts import ThrottlePolicy, begin_attempt
 from certsvc.credentials.errors import CertsvcError
 from certsvc.store import audit
-from certsvc.store.models import ApiToken, LoginFailure, Organisation, OrgKind, Role, User, utcnow
+from certsvc.store.models import ApiToken, Organisation, OrgKind, Role, User, utcnow
+from certsvc.web.text_rules import character_problem, is_clean
 
 EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 320
-#: Column sizes of login_failures: the throttled key (an email or a wallet key) and the address.
-MAX_FAILURE_KEY = 320
-MAX_FAILURE_ADDRESS = 64
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 
@@ -59,14 +58,6 @@ class NotAuthenticated(CertsvcError):
 class Forbidden(CertsvcError):
     code = "forbidden"
     http_status = 403
-
-
-@dataclass(frozen=True)
-class ThrottlePolicy:
-    """At most ``max_failures`` failed logins per email and address within ``window``."""
-
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -147,50 +138,36 @@ def authenticate(
     policy: ThrottlePolicy,
     now: datetime | None = None,
 ) -> User:
-    """Return the user for a correct email and password; record and audit a failure, or refuse when throttled."""
+    """Return the user for a correct email and password; record and audit a failure, or refuse when throttled.
+
+    The attempt is counted before the password is checked, so parallel guesses cannot pass the limit.
+    """
     now = now or utcnow()
     email = normalise_email(email)[:MAX_EMAIL]
-    check_throttle(session, email, address, policy, now)
+    if not is_clean(email):
+        raise InvalidLogin("wrong email or password")  # no account has such an email: nothing to count
+    attempt = begin_attempt(session, email, address, policy, now, LoginThrottled, throttled_message)
     user = session.scalar(select(User).where(User.email == email))
     reason = _login_failure_reason(user, password, hasher)
     if reason is not None:
-        record_failure(session, email, address, policy, now)
         org_id = user.org_id if user is not None else None
         details = {"address": address, "reason": reason}
         audit.append(session, "login.failed", actor=email, org_id=org_id, subject=email, details=details, now=now)
         raise InvalidLogin("wrong email or password")
     assert user is not None
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address))
+    attempt.succeeded()
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     return user
 
 
-def check_throttle(session: Session, email: str, address: str, policy: ThrottlePolicy, now: datetime) -> None:
-    """Raise LoginThrottled when this email and address used up their failures in the window."""
-    retry_after = throttled_for(session, email, address, policy, now)
-    if retry_after is not None:
-        minutes = -(-retry_after // 60)
-        raise LoginThrottled(
-            f"Too many failed sign-in attempts for this account from your address. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            retry_after=retry_after,
-        )
-
-
-def throttled_for(session: Session, key: str, address: str, policy: ThrottlePolicy, now: datetime) -> int | None:
-    """Seconds to wait when ``key`` from ``address`` used up its failures in the window, else None."""
-    count, oldest = session.execute(
-        select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
-            LoginFailure.email == key[:MAX_FAILURE_KEY],
-            LoginFailure.address == address[:MAX_FAILURE_ADDRESS],
-            LoginFailure.at > now - policy.window,
-        )
-    ).one()
-    if count < policy.max_failures:
-        return None
-    oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
-    return max(1, int((oldest + policy.window - now).total_seconds()) + 1)
+def throttled_message(retry_after: int) -> str:
+    """What a throttled sign-in is told: how long to wait, in whole minutes."""
+    minutes = -(-retry_after // 60)
+    return (
+        f"Too many failed sign-in attempts for this account from your address. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    )
 
 
 def _login_failure_reason(user: User | None, password: str, hasher: PasswordHasher) -> str | None:
@@ -222,13 +199,6 @@ def dummy_hash(hasher: PasswordHasher) -> str:
     return _DUMMY_HASHES[cost]
 
 
-def record_failure(session: Session, key: str, address: str, policy: ThrottlePolicy, now: datetime) -> None:
-    """Count one failure of ``key`` from ``address`` (and forget failures older than the window)."""
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
-    session.add(LoginFailure(email=key[:MAX_FAILURE_KEY], address=address[:MAX_FAILURE_ADDRESS], at=now))
-    session.flush()
-
-
 def check_role(principal: Principal, roles: Iterable[Role | str] = (), kinds: Iterable[OrgKind | str] = ()) -> None:
     """Raise Forbidden unless the principal has one of ``roles`` in an org of one of ``kinds`` (empty: any)."""
     wanted_roles, wanted_kinds = {Role(r) for r in roles}, {OrgKind(k) for k in kinds}
@@ -246,7 +216,7 @@ def check_same_org(principal: Principal, org_id: int) -> None:
 
 def _checked_email(email: str) -> str:
     email = normalise_email(email)
-    if len(email) > MAX_EMAIL or not EMAIL_PATTERN.fullmatch(email):
+    if len(email) > MAX_EMAIL or not EMAIL_PATTERN.fullmatch(email) or not is_clean(email):
         raise AccountError("not a valid email address", field="email")
     return email
 
@@ -254,6 +224,9 @@ def _checked_email(email: str) -> str:
 def _checked_password(password: str) -> str:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise AccountError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
+    problem = character_problem(password)
+    if problem is not None:
+        raise AccountError(f"a password {problem.phrase}", field="password")
     return password
 
 

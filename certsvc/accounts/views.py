@@ -7,41 +7,51 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import Length
 
-from certsvc.accounts import api_tokens, users
-from certsvc.accounts.access import log_in, log_out, password_hasher, require_org_role, require_principal
+from certsvc.accounts import api_docs, api_tokens, users
+from certsvc.accounts.access import (
+    attempt_counter,
+    log_in,
+    log_out,
+    password_hasher,
+    require_org_role,
+    require_principal,
+)
 from certsvc.accounts.users import AccountError, InvalidLogin, LoginThrottled, ThrottlePolicy
 from certsvc.store import db
 from certsvc.store.models import Role, User
+from certsvc.web import openapi
 from certsvc.web.error_handlers import wants_json
+from certsvc.web.form_rules import CheckedForm, Text
 from certsvc.web.workspace import workspace_endpoint
 
 bp = Blueprint("auth", __name__)
+openapi.add_paths(api_docs.PATHS, schemas=api_docs.SCHEMAS, tags=api_docs.TAGS)
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=users.MAX_EMAIL)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=users.MAX_PASSWORD)])
+class LoginForm(CheckedForm):
+    email = EmailField("Email", validators=[Text(users.MAX_EMAIL)])
+    password = PasswordField("Password", validators=[Text(users.MAX_PASSWORD, verbatim=True)])
     next = HiddenField()
 
 
-class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[InputRequired(), Length(max=api_tokens.MAX_NAME)])
+class TokenForm(CheckedForm):
+    name = StringField("Token name", validators=[Text(api_tokens.MAX_NAME)])
 
 
-class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=users.MAX_EMAIL)])
+class UserForm(CheckedForm):
+    email = EmailField("Email", validators=[Text(users.MAX_EMAIL)])
     role = SelectField("Role", choices=[role.value for role in Role])
     password = PasswordField(
-        "Initial password", validators=[InputRequired(), Length(users.MIN_PASSWORD, users.MAX_PASSWORD)]
+        "Initial password",
+        validators=[Text(users.MAX_PASSWORD, verbatim=True), Length(users.MIN_PASSWORD, users.MAX_PASSWORD)],
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button that changes state: carries only the CSRF token."""
 
 
@@ -50,7 +60,7 @@ def login() -> ResponseReturnValue:
     """Show the login form; on a correct email and password start a session."""
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form)
+        return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
     session = db.get_session()
     try:
         user = users.authenticate(
@@ -84,17 +94,28 @@ def logout() -> ResponseReturnValue:
 @bp.get("/account")
 @require_org_role()
 def account() -> ResponseReturnValue:
-    """Show who is signed in; API clients get the same as JSON."""
+    """Show who is signed in (as JSON to a client that prefers it)."""
+    me = _account_json()
+    if wants_json():
+        return jsonify(me)
+    return render_template("auth/account.html", me=me)
+
+
+@bp.get("/api/v1/account")
+@require_org_role()
+def api_account() -> ResponseReturnValue:
+    """Who the API token acts as: its user, role and organisation."""
+    return jsonify(_account_json())
+
+
+def _account_json() -> dict[str, object]:
     principal = require_principal()
-    me = {
+    return {
         "email": principal.user.email,
         "role": principal.role.value,
         "org": {"slug": principal.org.slug, "name": principal.org.name, "kind": principal.org.kind.value},
         "via": principal.via,
     }
-    if wants_json():
-        return jsonify(me)
-    return render_template("auth/account.html", me=me)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
@@ -102,14 +123,16 @@ def account() -> ResponseReturnValue:
 def tokens() -> ResponseReturnValue:
     """List API tokens and create one; a new token's secret is shown once, on this response only."""
     principal, session, form = require_principal(), db.get_session(), TokenForm()
-    new_token = None
+    new_token, status = None, 200
     if form.validate_on_submit():
         new_token = api_tokens.create_token(session, principal.user, form.name.data or "", actor=principal.actor)
         session.commit()
         form = TokenForm(formdata=None)
+    elif request.method == "POST":
+        status = 400
     listed = api_tokens.list_tokens(session, principal)
     page = render_template("auth/tokens.html", form=form, tokens=listed, new_token=new_token, revoke_form=ActionForm())
-    return page, 200, {"Cache-Control": "no-store"}
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
@@ -128,7 +151,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
 def users_page() -> ResponseReturnValue:
     """List the organisation's users and add one (admins only)."""
     principal, session, form = require_principal(), db.get_session(), UserForm()
-    error, status = None, 200
+    error, status = None, 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             users.create_user(
@@ -153,7 +176,8 @@ def users_page() -> ResponseReturnValue:
 
 def _throttle_policy() -> ThrottlePolicy:
     config = current_app.config
-    return ThrottlePolicy(config["LOGIN_MAX_FAILURES"], timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]))
+    window = timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    return ThrottlePolicy(config["LOGIN_MAX_FAILURES"], window, counter=attempt_counter())
 
 
 def _safe_next(target: str | None) -> str | None:

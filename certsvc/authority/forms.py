@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from certsvc.accounts import users
 from certsvc.authority import changes, national_catalogue
 from certsvc.authority.national_catalogue import NationalQualificationData
+from certsvc.web.form_rules import CheckedForm, Text
 
 REQUIRED = "This field is required."
 NOT_A_DATE = "Enter a date as YYYY-MM-DD."
 COUNTRY = Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code such as MY.")
 
 
-class AccreditForm(FlaskForm):
+class AccreditForm(CheckedForm):
     """Accredit foreign providers for named qualifications over a date range."""
 
     qualifications = SelectMultipleField(
@@ -36,50 +36,52 @@ class AccreditForm(FlaskForm):
         self.qualifications.choices = qualifications
 
 
-class DateActionForm(FlaskForm):
+class DateActionForm(CheckedForm):
     """Suspend, reinstate or end an accreditation on a day."""
 
     on = DateField("Date", validators=[InputRequired(REQUIRED)], invalid_value_message=NOT_A_DATE)
 
 
-class EnrolEmbassyForm(FlaskForm):
+class EnrolEmbassyForm(CheckedForm):
     """Enrol a new embassy (labour office) of the authority's country, optionally with its first admin."""
 
-    name = StringField("Name", validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField("Name", validators=[Text(200)])
     slug = StringField(
         "Short name for its address (lower-case letters, digits, hyphens)",
-        validators=[DataRequired(REQUIRED), Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", message="Not valid.")],
+        validators=[Text(), Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", message="Not valid.")],
     )
-    host_country = StringField("Country where it sits (e.g. MY)", validators=[DataRequired(REQUIRED), COUNTRY])
-    admin_email = EmailField("First administrator's email (optional)", validators=[Optional(), Length(max=320)])
+    host_country = StringField("Country where it sits (e.g. MY)", validators=[Text(), COUNTRY])
+    admin_email = EmailField(
+        "First administrator's email (optional)", validators=[Text(users.MAX_EMAIL, required=False)]
+    )
     admin_password = PasswordField(
         "Their initial password",
-        validators=[Optional(), Length(users.MIN_PASSWORD, users.MAX_PASSWORD)],
+        validators=[
+            Text(users.MAX_PASSWORD, required=False, verbatim=True),
+            Length(users.MIN_PASSWORD, users.MAX_PASSWORD),
+        ],
     )
 
 
-class ReasonForm(FlaskForm):
-    """Take an embassy off the trust list: why."""
+class ReasonForm(CheckedForm):
+    reason = TextAreaField(
+        "Reason", validators=[Text(changes.MAX_REASON, multiline=True, empty_message="Give a reason.")]
+    )
 
-    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=changes.MAX_REASON)])
 
-
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button that changes state (delete, reinstate): carries only the CSRF token."""
 
 
-class NationalQualificationForm(FlaskForm):
+class NationalQualificationForm(CheckedForm):
     """A national qualification: code, title, framework, level and ISCO-08 occupation."""
 
-    code = StringField("Code", validators=[DataRequired(REQUIRED), Length(max=64)])
-    title = StringField("Title", validators=[DataRequired(REQUIRED), Length(max=national_catalogue.MAX_TITLE)])
-    framework = StringField(
-        "Framework (e.g. PQF)", validators=[DataRequired(REQUIRED), Length(max=national_catalogue.MAX_FRAMEWORK)]
-    )
-    level = StringField("Level", validators=[DataRequired(REQUIRED), Length(max=national_catalogue.MAX_LEVEL)])
+    code = StringField("Code", validators=[Text(64)])
+    title = StringField("Title", validators=[Text(national_catalogue.MAX_TITLE)])
+    framework = StringField("Framework (e.g. PQF)", validators=[Text(national_catalogue.MAX_FRAMEWORK)])
+    level = StringField("Level", validators=[Text(national_catalogue.MAX_LEVEL)])
     isco_code = StringField(
-        "ISCO-08 code",
-        validators=[DataRequired(REQUIRED), Regexp(r"^[0-9]{1,4}$", message="1 to 4 digits, e.g. 7212.")],
+        "ISCO-08 code", validators=[Text(), Regexp(r"^[0-9]{1,4}$", message="1 to 4 digits, e.g. 7212.")]
     )
 
     def data_for_domain(self) -> NationalQualificationData:
@@ -93,16 +95,18 @@ class NationalQualificationForm(FlaskForm):
         )
 
 
-class EquivalenceForm(FlaskForm):
+class EquivalenceForm(CheckedForm):
     """Map a foreign qualification to a national one, at a level, with conditions or notes."""
 
     qualification = SelectField("Foreign qualification (provider)", coerce=int, validators=[InputRequired(REQUIRED)])
     national = SelectField("National qualification", coerce=int, validators=[InputRequired(REQUIRED)])
     level = StringField(
         "Level (empty: the national qualification's level)",
-        validators=[Optional(), Length(max=national_catalogue.MAX_LEVEL)],
+        validators=[Text(national_catalogue.MAX_LEVEL, required=False)],
     )
-    note = TextAreaField("Conditions or notes", validators=[Optional(), Length(max=national_catalogue.MAX_NOTE)])
+    note = TextAreaField(
+        "Conditions or notes", validators=[Text(national_catalogue.MAX_NOTE, required=False, multiline=True)]
+    )
 
     def __init__(
         self, *args: Any, qualifications: list[tuple[int, str]], nationals: list[tuple[int, str]], **kwargs: Any

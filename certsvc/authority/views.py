@@ -34,6 +34,7 @@ from certsvc.credentials.errors import CertsvcError
 from certsvc.store import db
 from certsvc.store.models import NationalQualification, Organisation, OrgKind, Role, utcnow
 from certsvc.web.form_errors import SESSION_EXPIRED, Problem, problems_of
+from certsvc.web.form_rules import first_error
 from certsvc.web.i18n import gettext as _
 
 bp = Blueprint("authority", __name__, url_prefix="/authority")
@@ -158,7 +159,9 @@ def remove_embassy(embassy_id: int) -> ResponseReturnValue:
     embassies.get_embassy(session, org, embassy_id)
     form, target = ReasonForm(), f"reason-{embassy_id}"
     if not form.validate_on_submit():
-        return _embassies_page(EnrolEmbassyForm(formdata=None), Problem(_("Give a reason."), target), 400)
+        return _embassies_page(
+            EnrolEmbassyForm(formdata=None), Problem(first_error(form) or _("Give a reason."), target), 400
+        )
     return _apply(
         lambda change: embassies.remove_embassy(session, org, embassy_id, form.reason.data or "", change),
         _("Embassy removed from the trust list."),

@@ -28,7 +28,7 @@ from certsvc.store import audit
 from certsvc.store.models import Credential, CredentialClaim, WalletUser, utcnow
 from certsvc.wallet.errors import ClaimLocked, ClaimUsed, WalletError, WrongClaim
 from certsvc.wallet.holders import wallet_actor
-from certsvc.wallet.throttle import ThrottlePolicy, check_throttle
+from certsvc.wallet.throttle import ThrottlePolicy, begin_attempt
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CLAIM_CODE_CHARS = 10
@@ -137,7 +137,8 @@ def find_claim(
     commits, so that the failure counts although nothing was claimed.
     """
     now = now or utcnow()
-    check_throttle(session, _CLAIM_KEY, address, policy, now)
+    # Counted before it is checked (parallel guesses cannot pass the limit); released unless it was wrong.
+    attempt = begin_attempt(session, _CLAIM_KEY, address, policy, now)
     code = normalise_claim_code(unverified_code)
     claim = None
     if code is not None:
@@ -147,14 +148,14 @@ def find_claim(
     if claim is None or not hmac.compare_digest(claim.code_hash, claim_code_hash(code or "")):
         # The same argon2 work as a real PIN check: timing does not tell whether a code exists.
         users.verify_secret(hasher, users.dummy_hash(hasher), unverified_pin)
-        users.record_failure(session, _CLAIM_KEY, address, policy, now)
         raise WrongClaim("the claim code or the PIN is wrong")
     if claim.failures >= MAX_PIN_FAILURES:
+        attempt.release()
         raise ClaimLocked("too many wrong PINs were tried with this claim code")
     if not _is_pin(unverified_pin.strip()) or not users.verify_secret(hasher, claim.pin_hash, unverified_pin.strip()):
         claim.failures += 1
-        users.record_failure(session, _CLAIM_KEY, address, policy, now)
         raise WrongClaim("the claim code or the PIN is wrong")
+    attempt.release()
     if claim.claimed_at is not None:
         mine = wallet_user is not None and claim.wallet_user_id == wallet_user.id
         raise ClaimUsed("this claim code was used already", mine=mine)

@@ -7,14 +7,15 @@ import re
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certsvc.accounts import users
 from certsvc.store import audit
-from certsvc.store.models import LoginFailure, WalletUser, utcnow
+from certsvc.store.models import WalletUser, utcnow
 from certsvc.wallet.errors import InvalidWalletLogin, WalletAccountError, WalletAccountExists, WalletLoginThrottled
-from certsvc.wallet.throttle import ThrottlePolicy, check_throttle
+from certsvc.wallet.throttle import ThrottlePolicy, begin_attempt
+from certsvc.web.text_rules import character_problem, is_clean
 
 MAX_PASSWORD = users.MAX_PASSWORD
 MIN_PASSWORD = users.MIN_PASSWORD
@@ -30,7 +31,7 @@ def normalise_login(unverified_login: str) -> str:
     text = unverified_login.strip()
     if "@" in text:
         email = users.normalise_email(text)
-        if len(email) > MAX_LOGIN or not users.EMAIL_PATTERN.fullmatch(email):
+        if len(email) > MAX_LOGIN or not users.EMAIL_PATTERN.fullmatch(email) or not is_clean(email):
             raise WalletAccountError("not a valid email address", field="login")
         return email
     phone = _PHONE_SEPARATORS.sub("", text)
@@ -52,7 +53,7 @@ def create_wallet_user(
 ) -> WalletUser:
     """Open a wallet account for a phone number or email address."""
     login = normalise_login(login)
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or character_problem(password) is not None:
         raise WalletAccountError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
     if session.scalar(select(WalletUser.id).where(WalletUser.login == login)) is not None:
         raise WalletAccountExists("a wallet with this phone number or email exists", field="login")
@@ -79,16 +80,17 @@ def authenticate_wallet_user(
         login = normalise_login(unverified_login)
     except WalletAccountError:
         login = unverified_login.strip()[:MAX_LOGIN]
-    key = _LOGIN_KEY + login
-    check_throttle(session, key, address, policy, now, error=WalletLoginThrottled)
+    if not is_clean(login):
+        raise InvalidWalletLogin("wrong phone number, email or password")  # no wallet has such a login
+    # Counted before the password is checked, so that parallel guesses cannot pass the limit.
+    attempt = begin_attempt(session, _LOGIN_KEY + login, address, policy, now, error=WalletLoginThrottled)
     user = session.scalar(select(WalletUser).where(WalletUser.login == login))
     password = password[:MAX_PASSWORD]
     if user is None:
         users.verify_secret(hasher, users.dummy_hash(hasher), password)
     if user is None or not users.verify_secret(hasher, user.password_hash, password):
-        users.record_failure(session, key, address, policy, now)
         raise InvalidWalletLogin("wrong phone number, email or password")
-    session.execute(delete(LoginFailure).where(LoginFailure.email == key[:320], LoginFailure.address == address[:64]))
+    attempt.succeeded()
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     return user

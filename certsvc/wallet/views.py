@@ -31,10 +31,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import HiddenField, PasswordField, StringField
 
-from certsvc.accounts.access import password_hasher, public
+from certsvc.accounts.access import attempt_counter, password_hasher, public
 from certsvc.qr import image
 from certsvc.store import db
 from certsvc.store.credential_records import cosigned_of, qr_text_of
@@ -42,6 +41,7 @@ from certsvc.store.models import Credential, WalletUser
 from certsvc.wallet import cards, claims, errors, holders, pdf, shares, throttle
 from certsvc.wallet.errors import WalletError
 from certsvc.web import error_handlers, page_assets
+from certsvc.web.form_rules import CheckedForm, Text, first_error
 from certsvc.web.i18n import current_language
 from certsvc.web.i18n import gettext as _
 
@@ -82,27 +82,27 @@ ALREADY_MINE = "This credential is already in your wallet."
 PENDING_EXPIRED = "That took too long. Enter the claim code and PIN again."
 
 
-class ClaimForm(FlaskForm):
-    code = StringField(validators=[InputRequired(), Length(max=40)])
-    pin = StringField(validators=[InputRequired(), Length(max=12)])
+class ClaimForm(CheckedForm):
+    code = StringField(validators=[Text(40)])
+    pin = StringField(validators=[Text(12)])
 
 
-class SignInForm(FlaskForm):
-    login = StringField(validators=[InputRequired(), Length(max=holders.MAX_LOGIN)])
-    password = PasswordField(validators=[InputRequired(), Length(max=holders.MAX_PASSWORD)])
-    next = StringField()
+class SignInForm(CheckedForm):
+    login = StringField(validators=[Text(holders.MAX_LOGIN)])
+    password = PasswordField(validators=[Text(holders.MAX_PASSWORD, verbatim=True)])
+    next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
-    login = StringField(validators=[InputRequired(), Length(max=holders.MAX_LOGIN)])
-    password = PasswordField(validators=[InputRequired(), Length(max=holders.MAX_PASSWORD)])
+class RegisterForm(CheckedForm):
+    login = StringField(validators=[Text(holders.MAX_LOGIN)])
+    password = PasswordField(validators=[Text(holders.MAX_PASSWORD, verbatim=True)])
 
 
-class ShareForm(FlaskForm):
-    days = StringField(default="7", validators=[InputRequired(), Length(max=3)])
+class ShareForm(CheckedForm):
+    days = StringField(default="7", validators=[Text(3)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button that changes state: carries only the CSRF token."""
 
 
@@ -172,7 +172,8 @@ def _forget_wallet_user() -> None:
 
 def _throttle(name: str) -> throttle.ThrottlePolicy:
     config = current_app.config
-    return throttle.ThrottlePolicy(config[name], timedelta(seconds=config["WALLET_THROTTLE_WINDOW_SECONDS"]))
+    window = timedelta(seconds=config["WALLET_THROTTLE_WINDOW_SECONDS"])
+    return throttle.ThrottlePolicy(config[name], window, counter=attempt_counter())
 
 
 def _address() -> str:
@@ -212,7 +213,7 @@ def claim() -> ResponseReturnValue:
             return _finish_pending()
         return _claim_page(form)
     if not form.validate_on_submit():
-        return _claim_page(form), 400
+        return _claim_page(form, error=first_error(form)), 400
     data = db.get_session()
     try:
         found = claims.find_claim(
@@ -342,6 +343,8 @@ def register() -> ResponseReturnValue:
 
 
 def _account_page(template: str, form: FlaskForm, error: str | None = None) -> str:
+    # The account pages show one message above the form: a refused field's, when there is one.
+    error = error or first_error(form)
     return render_template(template, form=form, error=error, pending=_pending() is not None)
 
 
@@ -450,7 +453,7 @@ def share(public_id: str) -> ResponseReturnValue:
     form = ShareForm()
     if request.method == "POST":
         if not form.validate_on_submit() or not (form.days.data or "").isdigit():
-            return _share_page(found, form, error=_(MESSAGES["share_expiry_invalid"])), 400
+            return _share_page(found, form, error=_(MESSAGES["share_expiry_invalid"]), status=400)
         _link, token = shares.create_share_link(data, _user(), found, int(form.days.data or 0))
         data.commit()
         session[SESSION_NEW_SHARE] = {"credential": public_id, "url": f"{_base_url()}/s/{token}"}
@@ -472,7 +475,7 @@ def revoke_share(public_id: str, link_id: int) -> ResponseReturnValue:
     return redirect(url_for(".share", public_id=public_id))
 
 
-def _share_page(found: Credential, form: ShareForm, error: str | None = None) -> ResponseReturnValue:
+def _share_page(found: Credential, form: ShareForm, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     data, now = db.get_session(), _now()
     new_link = session.pop(SESSION_NEW_SHARE, None)
     if not isinstance(new_link, dict) or new_link.get("credential") != found.public_id:
@@ -486,7 +489,7 @@ def _share_page(found: Credential, form: ShareForm, error: str | None = None) ->
         new_link=new_link,
         error=error,
     )
-    return page, 200, {"Cache-Control": "no-store"}
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @share_bp.get("/s/<string(maxlength=64):token>")

@@ -4,9 +4,11 @@ Every request gets an id: the caller's ``X-Request-ID`` when it looks like an id
 UUID), else a fresh one; it is echoed in the response and stamped on every log line written
 while the request runs. The app writes one line per request itself, naming the route by its
 URL rule (``/api/v1/credentials/<public_id>``), never the raw path or query string: a path
-such as ``/v/...`` or a query string could carry credential data. The gunicorn and werkzeug
-access logs, which print the raw request line and the client's address, are replaced or
-rewritten. As a second line of defence the formatter blanks anything shaped like a JWS,
+such as ``/v/...``, a share link ``/s/<token>`` or a query string could carry credential data
+or a secret. The gunicorn and werkzeug logs, which print the raw request line and the client's
+address, are replaced or rewritten to name the route (:func:`route_of`). A request id from
+outside is taken only if the scrubber would leave it as it is, and is scrubbed when logged.
+As a second line of defence the formatter blanks anything shaped like a JWS,
 a run of QR digits, a query string or the values psycopg prints in an error's DETAIL.
 """
 
@@ -20,8 +22,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, has_request_context, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import Map
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCESS_LOGGER = "certsvc.request"
@@ -67,7 +72,7 @@ class JsonFormatter(logging.Formatter):
         }
         request_id = getattr(record, "request_id", None)
         if request_id:
-            entry["request_id"] = request_id
+            entry["request_id"] = scrub(str(request_id))
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update({k: scrub(v) if isinstance(v, str) else v for k, v in fields.items() if k not in entry})
@@ -86,7 +91,7 @@ class RequestIdFilter(logging.Filter):
 
 
 class WerkzeugAccessFilter(logging.Filter):
-    """Rewrite the development server's request lines: no client address, no query, no /v/ path."""
+    """Rewrite the development server's request lines: no client address, the route instead of the path."""
 
     _LINE = re.compile(r'^\S+ - - \[[^\]]*\] "(?P<line>[^"]*)" (?P<rest>.*)$', re.S)
 
@@ -96,9 +101,51 @@ class WerkzeugAccessFilter(logging.Filter):
         if match:
             method, _, target = match.group("line").partition(" ")
             path = target.split(" ")[0]
-            record.msg = f'"{method} {scrub(path)}" {match.group("rest").strip()}'
+            record.msg = f'"{method} {route_of(path, method)}" {match.group("rest").strip()}'
             record.args = ()
         return True
+
+
+class GunicornRequestFilter(logging.Filter):
+    """Rewrite gunicorn's error-log lines about a request: its route, never its raw path or the client."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg if isinstance(record.msg, str) else ""
+        if message.startswith("Error handling request") and record.args:
+            args = list(record.args if isinstance(record.args, tuple) else (record.args,))
+            method = str(args[0]) if len(args) == 2 else "GET"
+            args[-1] = route_of(str(args[-1]), method)
+            record.args = tuple(args)
+        elif message.startswith("Invalid request from ip="):
+            # "Invalid request from ip=<address>: Invalid Request Line '<the raw line>'": keep what kind of error.
+            error = message.partition(": ")[2].split("'")[0].strip().rstrip(":")
+            record.msg, record.args = f"invalid request: {error or 'unreadable'}", ()
+        return True
+
+
+_URL_MAPS: list[Map] = []
+
+
+def remember_routes(app: Flask) -> None:
+    """Name the paths this process logs by ``app``'s routes (the last app made in a process wins)."""
+    _URL_MAPS[:] = [app.url_map]
+
+
+def route_of(unverified_path: str, method: str = "GET") -> str:
+    """The route a request path matches (``/s/<string(maxlength=64):token>``), or a placeholder: never the path."""
+    path = urlsplit(unverified_path).path if unverified_path.startswith("/") else ""
+    if not path or not _URL_MAPS:
+        return "[path]"
+    adapter = _URL_MAPS[-1].bind("localhost")
+    for wanted in (method.upper(), None):
+        try:
+            rule, _ = adapter.match(path, method=wanted, return_rule=True)
+            return str(rule.rule)
+        except MethodNotAllowed:
+            continue
+        except HTTPException:  # NotFound, or a redirect to the slash-terminated route
+            break
+    return "[no route]"
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -144,6 +191,7 @@ def init_app(app: Flask) -> None:
     """Give every request an id, log one line per request, and (outside tests) log JSON to stderr."""
     app.config.setdefault("LOG_LEVEL", "INFO")
     app.config.setdefault("LOG_JSON", True)
+    remember_routes(app)
     if app.config["LOG_JSON"] and not app.testing:
         configure_logging(app.config["LOG_LEVEL"])
     # First of all hooks, so that a hook failing after it still has an id and a start time.
@@ -159,7 +207,8 @@ def request_id() -> str | None:
 
 def sane_request_id(unverified: str | None) -> str | None:
     """Return ``unverified`` if it looks like a request id (8-64 letters, digits, . _ -), else None."""
-    if unverified and _SANE_REQUEST_ID.fullmatch(unverified) and not re.search(r"\d{16,}", unverified):
+    # Nothing the scrubber would blank (a JWS, a run of digits): an id must not smuggle what logs never hold.
+    if unverified and _SANE_REQUEST_ID.fullmatch(unverified) and scrub(unverified) == unverified:
         return unverified
     return None
 

@@ -32,14 +32,17 @@ import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from certsvc import __version__
+from certsvc.web import date_patterns
 
 OPENAPI_VERSION = "3.1.0"
 SECURITY_SCHEME = "bearerAuth"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TITLE = "Skills credential service API"
+SHOWN_PATTERN_CHARS = 60
 DESCRIPTION = (
     "JSON API for machine clients of training providers and embassies: register learners, "
     "issue credentials, co-sign or reject them, revoke, suspend and reinstate, and fetch the "
@@ -49,7 +52,11 @@ DESCRIPTION = (
     "sees only its own learners and credentials, an embassy only credentials of its nationals; "
     "anything else answers 404.\n\n"
     "Every error is a JSON object with a stable `code`, a `message` and the HTTP `status`; "
-    "errors about one field of the request name it in `field`."
+    "errors about one field of the request name it in `field`.\n\n"
+    "Text fields refuse control characters (NUL, line breaks outside multi-line fields), invisible "
+    "direction overrides, U+FFFD and unpaired surrogates, and text that is only spaces; text is stored "
+    "in Unicode NFC without surrounding spaces, and its length counts characters after that. Bodies "
+    "nest at most 32 levels, numbers have at most 40 digits, and no member may appear twice."
 )
 
 _ERROR_SCHEMA: dict[str, Any] = {
@@ -82,12 +89,15 @@ _ERROR_SCHEMA: dict[str, Any] = {
 _ERRORS: dict[int, tuple[str, str, dict[str, Any]]] = {
     400: (
         "BadRequest",
-        "The request is not valid JSON, or a field or parameter is missing or invalid.",
+        "The request is not valid JSON (or nests deeper than 32 levels, repeats a member, holds a number of "
+        "more than 40 digits), a field or parameter is missing or invalid (text with control characters, "
+        "direction overrides or a broken encoding is invalid), or the address holds such characters.",
         {"code": "invalid_field", "message": "'name' is required", "field": "name", "status": 400},
     ),
     401: (
         "Unauthorized",
-        "No API token, or an unknown or revoked one.",
+        "No API token (the API takes no session cookie), or an unknown or revoked one; `WWW-Authenticate` "
+        "names the Bearer scheme.",
         {"code": "invalid_token", "message": "unknown or revoked API token", "status": 401},
     ),
     403: (
@@ -151,8 +161,8 @@ def _merge(target: dict[str, Any], key: str, value: Any, what: str) -> None:
     target[key] = copy.deepcopy(value)
 
 
-def build_document(server_url: str | None = None) -> dict[str, Any]:
-    """Return the complete OpenAPI 3.1 document of everything registered."""
+def build_document(server_url: str | None = None, today: date | None = None) -> dict[str, Any]:
+    """Return the complete OpenAPI 3.1 document of everything registered, date ranges as of ``today``."""
     components: dict[str, Any] = {
         "securitySchemes": {
             SECURITY_SCHEME: {
@@ -177,6 +187,7 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
     }
     if server_url:
         document["servers"] = [{"url": server_url}]
+    date_patterns.resolve_markers(document, today or datetime.now(UTC).date())
     return document
 
 
@@ -346,7 +357,8 @@ def type_label(document: Mapping[str, Any], node: Mapping[str, Any]) -> str:
     if "array" in names and "items" in node:
         label = label.replace("array", "array of " + type_label(document, node["items"]))
     limits = [f"{key} {node[key]}" for key in ("maxLength", "minimum", "maximum") if key in node]
-    if "pattern" in node:
+    # Long patterns (the text rules', date ranges) are said in words by the descriptions instead.
+    if "pattern" in node and len(str(node["pattern"])) <= SHOWN_PATTERN_CHARS:
         limits.append(f"pattern {node['pattern']}")
     return label + (f"; {', '.join(limits)}" if limits else "")
 

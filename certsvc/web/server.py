@@ -7,7 +7,8 @@ Settings (``instance/config.py`` or ``CERTSVC_*`` variables, like every other se
 
 Forwarded headers are trusted by the app alone, through ``PROXY_COUNT`` (werkzeug's
 ProxyFix); gunicorn's own ``forwarded_allow_ips`` is emptied so it never trusts them itself.
-gunicorn's access log is off: the app writes one JSON line per request without the raw path.
+gunicorn's access log is off: the app writes one JSON line per request without the raw path; the
+error log names a failed request by its route (``GunicornRequestFilter``) and logs no path before one.
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ class JsonGunicornLogger(glogging.Logger):
     """gunicorn's error log as JSON lines, scrubbed like the app's; no access log."""
 
     def setup(self, cfg: Any) -> None:
-        from certsvc.web.logs import JsonFormatter
+        from certsvc.web.logs import GunicornRequestFilter, JsonFormatter
 
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.setFormatter(JsonFormatter())
+            handler.addFilter(GunicornRequestFilter())
 
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
         """Write nothing: the app logs each request by its route, without path or query string."""
@@ -104,6 +106,8 @@ def gunicorn_options(settings: Any, bind: str | None = None, workers: int | None
         # gunicorn's control socket sits at one path per user: two nodes on one host would share it.
         "control_socket_disable": True,
         "child_exit": _child_exit,
+        # gunicorn's default hook logs every raw path at debug level; the app logs each request by its route.
+        "pre_request": _quiet_pre_request,
     }
     if setting("METRICS_PORT"):
         addr = str(setting("METRICS_BIND"))
@@ -124,6 +128,10 @@ def prepare_metrics_dir() -> tuple[str, bool]:
         os.remove(stale)
     os.environ[MULTIPROC_ENV] = path
     return path, not configured
+
+
+def _quiet_pre_request(_worker: Any, _req: Any) -> None:
+    """Log nothing before a request (gunicorn's default writes its raw path)."""
 
 
 def _child_exit(_server: Any, worker: Any) -> None:

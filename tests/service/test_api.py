@@ -300,7 +300,8 @@ NOT_JSON_OBJECTS = [
     (b"[1, 2]", "application/json", 400, "invalid_json"),
     (b'{"kind": NaN}', "application/json", 400, "invalid_json"),
     (b"\xff\xfe\x00", "application/json", 400, "invalid_json"),
-    (b"[" * 100_000, "application/json", 413, "payload_too_large"),
+    (b"[" * 100_000, "application/json", 400, "invalid_json"),  # too deep says more than too large
+    (b'{"kind": "' + b"x" * 70_000 + b'"}', "application/json", 413, "payload_too_large"),
     (b"[" * 50_000 + b"]" * 5_000, "application/json", 400, "invalid_json"),  # nesting beyond the recursion limit
     (b"name=Maria", "application/x-www-form-urlencoded", 400, "invalid_json"),
     (json.dumps(GOOD).encode(), "text/plain", 400, "invalid_json"),

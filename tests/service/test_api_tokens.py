@@ -49,7 +49,7 @@ def test_bearer_token_authenticates_api_clients(app: Flask, client: FlaskClient)
     login(client)
     secret = create_via_page(client)
     machine = app.test_client()
-    response = machine.get("/account", headers={"Authorization": f"Bearer {secret}"})
+    response = machine.get("/api/v1/account", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200
     assert response.json == {
         "email": "officer@weld.example",
@@ -70,7 +70,7 @@ def test_revoked_token_is_rejected(app: Flask, client: FlaskClient) -> None:
         f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(client, "/account/tokens")}
     )
     assert response.status_code == 302
-    rejected = app.test_client().get("/account", headers={"Authorization": f"Bearer {secret}"})
+    rejected = app.test_client().get("/api/v1/account", headers={"Authorization": f"Bearer {secret}"})
     assert rejected.status_code == 401
     assert rejected.json["code"] == "invalid_token"
     assert rejected.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
@@ -80,21 +80,25 @@ def test_revoked_token_is_rejected(app: Flask, client: FlaskClient) -> None:
 
 def test_bad_authorization_headers(client: FlaskClient) -> None:
     for header in ["Bearer cst_unknown", "Bearer nonsense", "Basic dXNlcjpwdw==", "Bearer "]:
-        response = client.get("/account", headers={"Authorization": header})
+        response = client.get("/api/v1/account", headers={"Authorization": header})
         assert response.status_code == 401, header
         assert response.is_json
 
 
-def test_bearer_requests_need_no_csrf_token(app: Flask) -> None:
+def test_pages_refuse_bearer_tokens_even_for_form_less_posts(app: Flask) -> None:
     with db.session_factory(app)() as session:
         user = make_user(session, make_org(session))
         first = api_tokens.create_token(session, user, "one", actor="test")
         second = api_tokens.create_token(session, user, "two", actor="test")
         session.commit()
-    response = app.test_client().post(
-        f"/account/tokens/{second.record.id}/revoke", headers={"Authorization": f"Bearer {first.secret}"}
-    )
-    assert response.status_code == 302
+    bearer = {"Authorization": f"Bearer {first.secret}"}
+    revoke = app.test_client().post(f"/account/tokens/{second.record.id}/revoke", headers=bearer)
+    assert revoke.status_code == 403 and revoke.json["code"] == "token_not_accepted"
+    assert app.test_client().get("/account", headers=bearer).status_code == 403
+    with db.session_factory(app)() as session:
+        assert session.get(ApiToken, second.record.id).revoked_at is None  # type: ignore[union-attr]
+    # The API itself takes the token without a CSRF token.
+    assert app.test_client().get("/api/v1/account", headers=bearer).json["via"] == "token"
 
 
 def test_tokens_of_inactive_users_and_other_orgs(db_session: Session) -> None:

@@ -227,7 +227,8 @@ BAD_LEARNERS = [
     ({"nationality": "PHL"}, "Use a two-letter country code such as PH."),
     ({"nationality": ""}, "This field is required."),
     ({"id_number": ""}, "This field is required."),
-    ({"id_number": "--- ---"}, "the ID document number is required"),
+    ({"id_number": "--- ---"}, "Type the letters and digits of the passport number."),
+    ({"id_number": "ÄÖ"}, "Type the letters and digits of the passport number."),  # as the API refuses it
     ({"sex": "Q"}, "Not a valid choice."),
     ({"name": "x" * 201}, "The name is too long."),
 ]
