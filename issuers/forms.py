@@ -174,10 +174,17 @@ class RejectForm(CheckedForm):
         super().__init__(*args, **kwargs)
         self.reason_code.choices = [(reason.value, _(label)) for reason, label in REJECTION_LABELS.items()]
 
-    def validate_reason(self, field: TextAreaField) -> None:
-        """With "other" the note is the reason, so it must be given."""
-        if self.reason_code.data == RejectionReason.OTHER and not (field.data or "").strip():
-            raise ValidationError("Say why in the note: you chose another reason.")
+    def validate(self, extra_validators: Any = None) -> bool:
+        """With "other" the note is the reason, so it must be given.
+
+        Checked here rather than as an inline validator: the note's own rule ends its chain
+        when it is empty (it is optional for every other reason).
+        """
+        valid = super().validate(extra_validators)
+        if self.reason_code.data == RejectionReason.OTHER and not (self.reason.data or "").strip():
+            self.reason.errors = [*self.reason.errors, _("Say why in the note: you chose another reason.")]
+            return False
+        return valid
 
 
 class SearchForm(CheckedForm):

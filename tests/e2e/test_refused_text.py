@@ -52,7 +52,7 @@ def test_a_name_with_a_hidden_direction_override_is_refused_by_its_field(
     page.get_by_label("Full name").fill(f"{holder}{OVERRIDE} Reyes")
     page.get_by_label("Birth date").fill("1992-07-14")
     page.get_by_label("Nationality").fill("PH")
-    page.get_by_label("ID document number").fill(f"P77{page.viewport_name[:3].upper()}12")
+    page.get_by_role("textbox", name="ID document number").fill(f"P77{page.viewport_name[:3].upper()}12")
     page.get_by_role("button", name="Register learner").click()
     message = page.locator("#name-error")
     expect(message).to_contain_text("Remove the invisible characters that change the direction of the text.")

@@ -59,7 +59,10 @@ JSON_CODES = {"invalid_json", "bad_request", "invalid_field"}
 #: POSTs that take no session or token, and so have no ambient authority a CSRF token would protect.
 ANONYMOUS_POSTS = {"/verify", "/verify/id-check"}
 #: Public documents and assets that are the same for everyone and say how long they may be cached.
-CACHEABLE = re.compile(r"^/(o|orgs|indicators)/|/assets/|^/api/v1/(openapi\.json|docs)$|^/wallet/sw\.js$")
+CACHEABLE = re.compile(
+    r"^/(o|orgs|indicators|c|\.well-known)/|/assets/|^/api/v1/(openapi\.json|docs)$|^/wallet/sw\.js$"
+    r"|^/(favicon\.(svg|ico)|apple-touch-icon\.png|manifest\.webmanifest)$"
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -100,6 +103,7 @@ def path_values(world: Hostile) -> dict[str, Any]:
         "rule_id": 1,
         "action": "suspend",
         "slug": "klwa",
+        "code": "SMAW2",
         "number": 1,
         "sequence": 1,
         "key": "state",
