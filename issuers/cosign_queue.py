@@ -63,9 +63,12 @@ class BulkOutcome:
 
 
 def in_scope(embassy: Organisation) -> ColumnElement[bool]:
-    """The credentials an embassy may see: its nationals', routed to it or to no embassy."""
+    """The credentials an embassy may see: its nationals', from providers in the country where it sits,
+    routed to it or to no embassy (the verifier holds the same rule: ``cosigner_not_in_provider_country``)."""
+    providers_here = select(Organisation.id).where(Organisation.country == embassy.host_country)
     return and_(
         Learner.nationality == embassy.country,
+        Credential.provider_id.in_(providers_here.scalar_subquery()),
         or_(Credential.embassy_id.is_(None), Credential.embassy_id == embassy.id),
     )
 

@@ -147,6 +147,8 @@ def reinstate(
 def _require_embassy_of(embassy: Organisation, credential: Credential) -> None:
     if embassy.kind is not OrgKind.EMBASSY or credential.learner.nationality != embassy.country:
         raise NotYours("no such credential")
+    if credential.provider.country != embassy.host_country:  # an embassy co-signs where it sits, only
+        raise NotYours("no such credential")
     if credential.embassy_id not in (None, embassy.id):
         raise NotYours("no such credential")
 
