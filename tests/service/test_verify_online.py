@@ -104,7 +104,7 @@ def withdraw(session: Session, credential: Credential) -> object:
 def reject(session: Session, credential: Credential) -> object:
     embassy = session.scalar(select(Organisation).where(Organisation.slug == "ph-kl"))
     assert embassy is not None
-    return lifecycle.reject(session, embassy, credential, "not_a_national", "the passport is not ours", now=NOW, actor="t")
+    return lifecycle.reject(session, embassy, credential, "not_a_national", "not our passport", now=NOW, actor="t")
 
 
 @pytest.mark.parametrize(
