@@ -1,0 +1,188 @@
+"""The server side of the verifier that runs in the employer's phone, offline if need be.
+
+The page's own verifier (``templates/verify/offline/``) needs, besides its code: the anchor
+keys of every authority (they ship with the page: the trust lists are checked against
+them), every authority's current signed trust list and every status list (the documents
+``/o/<slug>/`` publishes, in one bundle), and the page's messages in each language. A
+service worker keeps all of it, so a QR link opened with no network still gets a verdict;
+a web app manifest lets the phone install the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+
+from flask import Blueprint, Response, current_app, g, request, url_for
+from flask.typing import ResponseReturnValue
+
+from certsvc.accounts.access import public
+from certsvc.credentials.trustlist import TrustAnchor
+from certsvc.store import db
+from certsvc.store.status_lists import CACHE_EXTENSION
+from certsvc.web import page_assets
+from certsvc.web.i18n import gettext as _
+from verifier import documents, web_messages
+
+bp = Blueprint("verify_offline", __name__)
+FOLDER = "verify/offline"
+MODULES = frozenset({"json.js", "jws.js", "claims.js", "documents.js", "pipeline.js", "view.js", "local.js"})
+DICTIONARIES = frozenset({"qr-dict-v1.bin", "qr-dict-v2.bin"})
+ICON = "icon.svg"
+ASSET_MAX_AGE = 24 * 3600
+#: The bundle of lists changes with every revocation: caches revalidate it (the ETag makes that cheap).
+BUNDLE_MAX_AGE = 0
+#: How old a trust list may be before an offline verdict confirms nothing (docs/verify.md).
+MAX_TRUST_LIST_AGE_DAYS = 30
+CHECKED_HERE = "Checked on this phone; lists as of %(date)s."
+
+
+@bp.get("/verify/offline/<name>")
+@public
+def module(name: str) -> ResponseReturnValue:
+    """The page's own verifier, as plain ES modules."""
+    return page_assets.asset_response(FOLDER, name, MODULES | {ICON}, ASSET_MAX_AGE)
+
+
+@bp.get("/verify/assets/qr/<name>")
+@public
+def qr_asset(name: str) -> ResponseReturnValue:
+    """The QR transport decoder's modules and its preset dictionaries."""
+    if name in DICTIONARIES:
+        response = Response(_dictionary(name), mimetype="application/octet-stream")
+        response.cache_control.public = True
+        response.cache_control.max_age = ASSET_MAX_AGE
+        response.add_etag()
+        return response.make_conditional(request)
+    return page_assets.asset_response("verify/qr", name, qr_modules(), ASSET_MAX_AGE)
+
+
+@bp.get("/verify/offline/anchors.json")
+@public
+def anchors() -> ResponseReturnValue:
+    """Every authority's anchor keys, each bound to its authority and country."""
+    published = _published()
+    listed = [a.to_json() for a in published.anchors.values() if isinstance(a, TrustAnchor)]
+    return _json({"anchors": listed, "max_trust_list_age_days": MAX_TRUST_LIST_AGE_DAYS}, ASSET_MAX_AGE)
+
+
+@bp.get("/verify/offline/lists.json")
+@public
+def lists() -> ResponseReturnValue:
+    """Every authority's current signed trust list and every status list, as published under /o/."""
+    published = _published()
+    body = {
+        "fetched_at": datetime.now(UTC).isoformat(),
+        "trust_lists": published.trust_lists,
+        "status_lists": published.status_lists,
+    }
+    return _json(body, BUNDLE_MAX_AGE)
+
+
+@bp.get("/verify/offline/messages/<code>.json")
+@public
+def messages(code: str) -> ResponseReturnValue:
+    """What the page says about a result, in one language (the page's verifier builds the same view)."""
+    languages = current_app.extensions["certsvc.languages"]
+    if code not in languages:
+        return Response(status=404)
+    g.language = languages[code]
+    body = {**web_messages.exported_messages(), "checked_here": _(CHECKED_HERE)}
+    return _json(body, ASSET_MAX_AGE)
+
+
+@bp.get("/verify/offline/sw.js")
+@public
+def service_worker() -> ResponseReturnValue:
+    """The service worker, with the list of what it keeps and a version that changes with it."""
+    precache = precache_urls()
+    version = hashlib.sha256(json.dumps(precache).encode() + _shipped_bytes()).hexdigest()[:16]
+    head = f"const VERSION = {json.dumps(version)};\nconst PRECACHE = {json.dumps(precache)};\n"
+    source = head + page_assets.asset_bytes(FOLDER, "sw.js").decode("utf-8")
+    response = Response(source, mimetype="text/javascript")
+    # Registered for the whole origin: the QR link opens /V, outside /verify/.
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.cache_control.no_cache = True
+    response.cache_control.public = True
+    return response
+
+
+@bp.get("/verify/offline/manifest.webmanifest")
+@public
+def manifest() -> ResponseReturnValue:
+    """The web app manifest: the verify page installs as an app."""
+    body = {
+        "name": _("Check a skills credential"),
+        "short_name": _("Check credential"),
+        "start_url": url_for("verify.page"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1d4f91",
+        "icons": [{"src": url_for(".module", name=ICON), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = _json(body, ASSET_MAX_AGE)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+def precache_urls() -> list[str]:
+    """What the service worker keeps: the pages, their code and style, anchors, messages, dictionaries."""
+    urls = [url_for("verify.landing"), url_for("verify.page")]
+    urls += [url_for("verify.asset", name=n) for n in ("verify.js", "verify.css")]
+    urls += [url_for(".module", name=n) for n in sorted(MODULES)]
+    urls += [url_for(".qr_asset", name=n) for n in sorted(qr_modules() | DICTIONARIES) if _qr_available(n)]
+    urls += [url_for(".messages", code=c) for c in sorted(current_app.extensions["certsvc.languages"])]
+    urls += [url_for(".anchors"), url_for(".manifest"), url_for(".module", name=ICON)]
+    return urls
+
+
+@cache
+def qr_modules() -> frozenset[str]:
+    """The QR transport decoder's modules (templates/verify/qr/*.js), when they ship."""
+    folder = files("templates") / "verify" / "qr"
+    if not folder.is_dir():
+        return frozenset()
+    return frozenset(e.name for e in folder.iterdir() if e.name.endswith(".js"))
+
+
+def _qr_available(name: str) -> bool:
+    return name in qr_modules() or name in DICTIONARIES
+
+
+@cache
+def _dictionary(name: str) -> bytes:
+    return (files("certsvc.qr") / "data" / name).read_bytes()
+
+
+@cache
+def _shipped_bytes() -> bytes:
+    """Everything the service worker keeps that is code, so that a new release replaces it."""
+    parts = [page_assets.asset_bytes(FOLDER, n) for n in sorted(MODULES | {"sw.js", ICON})]
+    parts += [page_assets.asset_bytes("verify", n) for n in ("verify.js", "verify.css")]
+    parts += [page_assets.asset_bytes("verify/qr", n) for n in sorted(qr_modules())]
+    return b"".join(parts)
+
+
+def _published() -> documents.PublishedDocuments:
+    session = db.get_session()
+    published = documents.load_published(
+        session,
+        base_url=str(current_app.config["BASE_URL"]).rstrip("/"),
+        kek=current_app.config["KEY_ENCRYPTION_KEY"],
+        now=datetime.now(UTC),
+        cache=current_app.extensions.get(CACHE_EXTENSION),
+    )
+    session.commit()  # a trust list whose contents changed was signed anew: keep it
+    return published
+
+
+def _json(body: object, max_age: int) -> Response:
+    response = Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False), mimetype="application/json")
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    response.add_etag()
+    return response.make_conditional(request)
