@@ -1,0 +1,124 @@
+"""The verifier in the phone gives the Python pipeline's verdict, reason for reason, with the network cut.
+
+Every offline case of the tampered/forged/malformed table (tests/test_verifier_cases.py: the
+online-only cases need the issuing service's records, which no phone holds) and every demo
+credential are verified by the page's own modules, served by its service worker after one
+visit, and compared with ``verifier.pipeline.verify`` on the same documents.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import BASE, World
+from test_verifier_cases import CASES, Case
+
+from certsvc.credentials.statuslist import VerifiedStatusList, sign_status_list
+from certsvc.credentials.trustlist import TrustAnchor, TrustList, sign_trust_list
+from certsvc.store.credential_records import cosigned_of, qr_text_of
+from certsvc.store.models import Credential
+from verifier import documents
+from verifier.offline_web import MAX_TRUST_LIST_AGE_DAYS
+from verifier.pipeline import verify
+
+from .conftest import LiveServer
+from .offline_support import HAS_QR_DECODER, VERIFY_CASES_JS, VERIFY_HERE_JS, visit_then_go_offline
+
+OFFLINE_CASES = [c for c in CASES if c.records is None]
+
+
+def _is_qr_text(text: str) -> bool:
+    return "://" in text and "#" in text
+
+
+def _signed_trust_lists(world: World, trust_lists: list[TrustList]) -> list[str]:
+    """Each trust list signed by its own authority's key, as a phone receives it."""
+    by_authority = {c.authority.org_id(BASE): c.authority for c in world.corridors}
+    return [
+        sign_trust_list(t, by_authority[t.authority.id].key, by_authority[t.authority.id].kid_uri(BASE))
+        for t in trust_lists
+    ]
+
+
+def _signed_status_lists(world: World, status_lists: dict[str, VerifiedStatusList]) -> list[str]:
+    """Each verified status list signed again by the key that signed it (same claims)."""
+    keys = {c.provider.kid_uri(BASE): c.provider.key for c in world.corridors}
+    tokens = []
+    for s in status_lists.values():
+        assert s.signer is not None and s.ttl is not None
+        tokens.append(
+            sign_status_list(
+                s.status_list, keys[s.signer], s.signer, s.uri, s.issued_at, s.ttl, s.expires_at, s.assigned
+            )
+        )
+    return tokens
+
+
+def _anchors(trust_lists: list[TrustList]) -> list[dict[str, Any]]:
+    return [
+        TrustAnchor(k.uri, k.public, t.authority.id, t.country).to_json() for t in trust_lists for k in t.authority.keys
+    ]
+
+
+def _case_input(world: World, case: Case) -> tuple[dict[str, Any], dict[str, Any]]:
+    text = case.build(world)
+    trust = list(case.trust(world) if case.trust else world.trust_lists)
+    status = dict(case.status(world) if case.status else world.status_lists)
+    expected = verify(text, trust, status, case.now, max_trust_list_age=case.max_trust_list_age)
+    age = case.max_trust_list_age.total_seconds() if case.max_trust_list_age else None
+    sent = {
+        "id": case.id,
+        "text": text,
+        "trust": _signed_trust_lists(world, trust),
+        "status": _signed_status_lists(world, status),
+        "now": case.now.timestamp() * 1000,
+        "max_age": age,
+    }
+    return sent, {"status": expected.status.value, "reasons": [r.value for r in expected.reasons]}
+
+
+def test_every_offline_case_of_the_table_gives_the_pipelines_verdict(
+    context: Any, page: Any, live_server: LiveServer, world: World
+) -> None:
+    cases = [c for c in OFFLINE_CASES if HAS_QR_DECODER or not _is_qr_text(c.build(world))]
+    inputs = [_case_input(world, c) for c in cases]
+    visit_then_go_offline(context, page, live_server.url + "/verify")
+    found = page.evaluate(VERIFY_CASES_JS, {"cases": [i for i, _ in inputs], "anchors": _anchors(world.trust_lists)})
+    differ = {
+        sent["id"]: (expected, found[sent["id"]])
+        for sent, expected in inputs
+        if {k: found[sent["id"]][k] for k in ("status", "reasons")} != expected
+    }
+    assert not differ, differ
+    assert len(cases) >= (len(OFFLINE_CASES) if HAS_QR_DECODER else 40)
+
+
+def _demo_inputs(live_server: LiveServer) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every seeded credential (QR text when the page can read it, else the credential file) and its verdict."""
+    texts = []
+    with live_server.app.app_context(), live_server.session() as session:
+        held = documents.current()
+        now = documents.datetime.now(documents.UTC)
+        for credential in session.query(Credential).order_by(Credential.id):
+            texts.append(qr_text_of(credential, live_server.url) if HAS_QR_DECODER else cosigned_of(credential).to_json())
+        age = timedelta(days=MAX_TRUST_LIST_AGE_DAYS)
+        expected = [verify(t, held.trust_lists, held.status_lists, now, max_trust_list_age=age) for t in texts]
+    return texts, [{"status": e.status.value, "reasons": [r.value for r in e.reasons]} for e in expected]
+
+
+def test_every_demo_credential_gives_the_pipelines_verdict(context: Any, page: Any, live_server: LiveServer) -> None:
+    texts, expected = _demo_inputs(live_server)
+    assert len(texts) >= 10
+    visit_then_go_offline(context, page, live_server.url + "/verify")
+    found = page.evaluate(VERIFY_HERE_JS, texts)
+    assert [{"status": f["status"], "reasons": f["reasons"]} for f in found] == expected
+    assert all(f["checked"].startswith("Checked on this phone; lists as of ") for f in found)
+    assert {e["status"] for e in expected} == {"recognized", "authentic", "invalid"}
+
+
+@pytest.mark.skipif(not HAS_QR_DECODER, reason="the QR transport decoder for the browser is not in this tree yet")
+def test_qr_cases_run_too() -> None:
+    """With the decoder in place, no case of the table is left out."""
+    assert HAS_QR_DECODER
