@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-import templates
-
-#: The QR transport decoder in the browser ships in templates/verify/qr/ (its own issue).
-HAS_QR_DECODER = (Path(templates.__file__).parent / "verify" / "qr" / "transport.js").exists()
 
 #: Run in the page: verify every case with the page's own modules, as the service worker serves them.
 VERIFY_CASES_JS = """
 async ({cases, anchors}) => {
   const documents = await import("/verify/offline/documents.js");
   const pipeline = await import("/verify/offline/pipeline.js");
-  let decodeQrText = null;
-  try {
-    const transport = await import("/verify/assets/qr/transport.js");
-    const load = async (name) => new Uint8Array(await (await fetch("/verify/assets/qr/" + name)).arrayBuffer());
-    decodeQrText = (text, lists) => transport.decodeQrText(text, lists, load);
-  } catch (error) { decodeQrText = null; }
+  const transport = await import("/verify/assets/qr/transport.js");
+  const load = async (name) => new Uint8Array(await (await fetch("/verify/assets/qr/" + name)).arrayBuffer());
+  const decodeQrText = (text, lists) => transport.decodeQrText(text, lists, load);
   const held = documents.anchorsFromJson(anchors);
   const out = {};
   for (const c of cases) {

@@ -37,7 +37,9 @@ def forged_qr(live_server: LiveServer) -> str:
     genuine = cosigned_of(live_server.credential(COSIGNED))
     kid = json.loads(genuine.signatures[0].protected)["kid"]
     forged = sign_credential(genuine.payload, SigningKey.generate(), kid)
-    return encode_qr_text(CoSignedCredential(genuine.payload, (forged.signatures[0], genuine.signatures[1])), live_server.url + "/V")
+    return encode_qr_text(
+        CoSignedCredential(genuine.payload, (forged.signatures[0], genuine.signatures[1])), live_server.url + "/V"
+    )
 
 
 def open_link(page: Any, url: str) -> Any:
@@ -58,7 +60,9 @@ def test_three_qr_links_with_no_network(phone: tuple[Any, Any], live_server: Liv
     expect(page.get_by_role("heading", name="Recognised", exact=True)).to_be_visible()
     expect(result).to_have_attribute("data-checked-by", "phone")
     expect(result.locator(".recognition")).to_contain_text("Recognised in the Philippines as")
-    expect(result.locator(".checked")).to_have_text(re.compile(r"^Checked on this phone; lists as of \d{4}-\d\d-\d\d \d\d:\d\d UTC"))
+    expect(result.locator(".checked")).to_have_text(
+        re.compile(r"^Checked on this phone; lists as of \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    )
     page.screenshot(path=str(tmp_path / "offline-recognised-360.png"), full_page=True)
 
     result = open_link(page, revoked)

@@ -11,26 +11,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from conftest import BASE, World
 from test_verifier_cases import CASES, Case
 
 from certsvc.credentials.statuslist import VerifiedStatusList, sign_status_list
 from certsvc.credentials.trustlist import TrustAnchor, TrustList, sign_trust_list
-from certsvc.store.credential_records import cosigned_of, qr_text_of
+from certsvc.store.credential_records import qr_text_of
 from certsvc.store.models import Credential
 from verifier import documents
 from verifier.offline_web import MAX_TRUST_LIST_AGE_DAYS
 from verifier.pipeline import verify
 
 from .conftest import LiveServer
-from .offline_support import HAS_QR_DECODER, VERIFY_CASES_JS, VERIFY_HERE_JS, visit_then_go_offline
+from .offline_support import VERIFY_CASES_JS, VERIFY_HERE_JS, visit_then_go_offline
 
 OFFLINE_CASES = [c for c in CASES if c.records is None]
-
-
-def _is_qr_text(text: str) -> bool:
-    return "://" in text and "#" in text
 
 
 def _signed_trust_lists(world: World, trust_lists: list[TrustList]) -> list[str]:
@@ -82,8 +77,7 @@ def _case_input(world: World, case: Case) -> tuple[dict[str, Any], dict[str, Any
 def test_every_offline_case_of_the_table_gives_the_pipelines_verdict(
     context: Any, page: Any, live_server: LiveServer, world: World
 ) -> None:
-    cases = [c for c in OFFLINE_CASES if HAS_QR_DECODER or not _is_qr_text(c.build(world))]
-    inputs = [_case_input(world, c) for c in cases]
+    inputs = [_case_input(world, c) for c in OFFLINE_CASES]
     visit_then_go_offline(context, page, live_server.url + "/verify")
     found = page.evaluate(VERIFY_CASES_JS, {"cases": [i for i, _ in inputs], "anchors": _anchors(world.trust_lists)})
     differ = {
@@ -92,17 +86,17 @@ def test_every_offline_case_of_the_table_gives_the_pipelines_verdict(
         if {k: found[sent["id"]][k] for k in ("status", "reasons")} != expected
     }
     assert not differ, differ
-    assert len(cases) >= (len(OFFLINE_CASES) if HAS_QR_DECODER else 40)
+    assert len(inputs) >= 80
 
 
 def _demo_inputs(live_server: LiveServer) -> tuple[list[str], list[dict[str, Any]]]:
-    """Every seeded credential (QR text when the page can read it, else the credential file) and its verdict."""
+    """Every seeded credential's QR text and its verdict by the Python pipeline on the service's documents."""
     texts = []
     with live_server.app.app_context(), live_server.session() as session:
         held = documents.current()
         now = documents.datetime.now(documents.UTC)
         for credential in session.query(Credential).order_by(Credential.id):
-            texts.append(qr_text_of(credential, live_server.url) if HAS_QR_DECODER else cosigned_of(credential).to_json())
+            texts.append(qr_text_of(credential, live_server.url))
         age = timedelta(days=MAX_TRUST_LIST_AGE_DAYS)
         expected = [verify(t, held.trust_lists, held.status_lists, now, max_trust_list_age=age) for t in texts]
     return texts, [{"status": e.status.value, "reasons": [r.value for r in e.reasons]} for e in expected]
@@ -116,9 +110,3 @@ def test_every_demo_credential_gives_the_pipelines_verdict(context: Any, page: A
     assert [{"status": f["status"], "reasons": f["reasons"]} for f in found] == expected
     assert all(f["checked"].startswith("Checked on this phone; lists as of ") for f in found)
     assert {e["status"] for e in expected} == {"recognized", "authentic", "invalid"}
-
-
-@pytest.mark.skipif(not HAS_QR_DECODER, reason="the QR transport decoder for the browser is not in this tree yet")
-def test_qr_cases_run_too() -> None:
-    """With the decoder in place, no case of the table is left out."""
-    assert HAS_QR_DECODER
