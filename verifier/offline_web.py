@@ -26,6 +26,7 @@ from certsvc.store.status_lists import CACHE_EXTENSION
 from certsvc.web import page_assets
 from certsvc.web.i18n import gettext as _
 from verifier import documents, web_messages
+from verifier.reasons import INVALIDATING, Reason
 
 bp = Blueprint("verify_offline", __name__)
 FOLDER = "verify/offline"
@@ -63,10 +64,17 @@ def qr_asset(name: str) -> ResponseReturnValue:
 @bp.get("/verify/offline/anchors.json")
 @public
 def anchors() -> ResponseReturnValue:
-    """Every authority's anchor keys, each bound to its authority and country."""
+    """Every authority's anchor keys, each bound to its authority and country, and the verdict rules."""
     published = _published()
     listed = [a.to_json() for a in published.anchors.values() if isinstance(a, TrustAnchor)]
-    return _json({"anchors": listed, "max_trust_list_age_days": MAX_TRUST_LIST_AGE_DAYS}, ASSET_MAX_AGE)
+    body = {
+        "anchors": listed,
+        "max_trust_list_age_days": MAX_TRUST_LIST_AGE_DAYS,
+        # Which reasons make a credential invalid (verifier/reasons.py), so the page's verdict is the pipeline's.
+        "invalidating": sorted(r.value for r in INVALIDATING),
+        "reasons": [r.value for r in Reason],
+    }
+    return _json(body, ASSET_MAX_AGE)
 
 
 @bp.get("/verify/offline/lists.json")
@@ -131,12 +139,13 @@ def manifest() -> ResponseReturnValue:
 
 def precache_urls() -> list[str]:
     """What the service worker keeps: the pages, their code and style, anchors, messages, dictionaries."""
-    urls = [url_for("verify.landing"), url_for("verify.page")]
+    # One page: /verify is the QR link's page without a fragment (the service worker serves it for both).
+    urls = [url_for("verify.landing")]
     urls += [url_for("verify.asset", name=n) for n in ("verify.js", "verify.css")]
     urls += [url_for(".module", name=n) for n in sorted(MODULES)]
     urls += [url_for(".qr_asset", name=n) for n in sorted(qr_modules() | DICTIONARIES) if _qr_available(n)]
     urls += [url_for(".messages", code=c) for c in sorted(current_app.extensions["certsvc.languages"])]
-    urls += [url_for(".anchors"), url_for(".manifest"), url_for(".module", name=ICON)]
+    urls += [url_for(".anchors")]
     return urls
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 #: Run in the page: verify every case with the page's own modules, as the service worker serves them.
 VERIFY_CASES_JS = """
-async ({cases, anchors}) => {
+async ({cases, anchors, rules}) => {
   const documents = await import("/verify/offline/documents.js");
   const pipeline = await import("/verify/offline/pipeline.js");
   const transport = await import("/verify/assets/qr/transport.js");
@@ -17,7 +17,7 @@ async ({cases, anchors}) => {
   for (const c of cases) {
     const bundle = await documents.verifyBundle({trust_lists: c.trust, status_lists: c.status}, held, c.now);
     const result = await pipeline.verify(c.text, bundle.trustLists, bundle.statusLists, c.now,
-      {decodeQrText, maxTrustListAge: c.max_age});
+      {rules: new pipeline.Rules(rules), decodeQrText, maxTrustListAge: c.max_age});
     out[c.id] = {status: result.status, reasons: result.reasons, refused: bundle.refused};
   }
   return out;

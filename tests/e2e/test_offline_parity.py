@@ -21,6 +21,7 @@ from certsvc.store.models import Credential
 from verifier import documents
 from verifier.offline_web import MAX_TRUST_LIST_AGE_DAYS
 from verifier.pipeline import verify
+from verifier.reasons import INVALIDATING, Reason
 
 from .conftest import LiveServer
 from .offline_support import VERIFY_CASES_JS, VERIFY_HERE_JS, visit_then_go_offline
@@ -79,7 +80,9 @@ def test_every_offline_case_of_the_table_gives_the_pipelines_verdict(
 ) -> None:
     inputs = [_case_input(world, c) for c in OFFLINE_CASES]
     visit_then_go_offline(context, page, live_server.url + "/verify")
-    found = page.evaluate(VERIFY_CASES_JS, {"cases": [i for i, _ in inputs], "anchors": _anchors(world.trust_lists)})
+    rules = {"invalidating": sorted(INVALIDATING), "reasons": list(Reason)}
+    sent = {"cases": [i for i, _ in inputs], "anchors": _anchors(world.trust_lists), "rules": rules}
+    found = page.evaluate(VERIFY_CASES_JS, sent)
     differ = {
         sent["id"]: (expected, found[sent["id"]])
         for sent, expected in inputs

@@ -1,7 +1,7 @@
 // The verifier in this phone: the lists the service worker keeps, verified again here against
 // the anchors that ship with the page, then the same pipeline and view as the server's.
 import { anchorsFromJson, verifyBundle } from "./documents.js";
-import { verify } from "./pipeline.js";
+import { Rules, verify } from "./pipeline.js";
 import { resultView } from "./view.js";
 
 const BASE = new URL(".", import.meta.url);
@@ -45,6 +45,7 @@ export async function verifyHere(text, lang, now = Date.now()) {
   ]);
   const { trustLists, statusLists } = await verifyBundle(bundle, anchorsFromJson(anchorsDoc.anchors), now);
   const result = await verify(text, notRolledBack(trustLists, held), statusLists, now, {
+    rules: new Rules(anchorsDoc),
     decodeQrText: await qrDecoder(),
     maxTrustListAge: anchorsDoc.max_trust_list_age_days * 86400,
   });

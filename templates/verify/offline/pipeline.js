@@ -10,26 +10,23 @@ const MAX_INPUT_CHARS = 128 * 1024;
 const MAX_QR_TEXT_CHARS = 7089 + 2048; // certsvc/qr/transport.py MAX_TEXT_CHARS
 const QR_TEXT = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S*#\S*$/;
 const STATUS = { INVALID: 1, SUSPENDED: 2, COSIGNATURE_WITHDRAWN: 3 };
-const INVALIDATING = new Set([
-  "malformed", "input_too_large", "qr_malformed", "qr_unsupported_version", "qr_catalogue_unknown",
-  "alg_not_allowed", "header_not_allowed", "key_in_header", "crit_not_supported", "payload_mismatch",
-  "claims_invalid", "no_trust_list", "issuer_unknown_key", "bad_signature", "issuer_mismatch",
-  "key_not_valid_at_issue", "key_compromised", "issuer_not_accredited", "credential_unknown",
-  "trust_list_stale", "not_yet_valid", "expired", "revoked", "suspended", "status_unknown", "status_stale",
-  "status_list_untrusted", "status_unassigned", "cosigner_unknown_key", "cosignature_bad",
-  "cosigner_not_embassy", "cosigner_not_embassy_of_holder_country", "cosigner_not_in_provider_country",
-  "cosigner_key_compromised", "cosigner_key_not_valid_at_issue", "cosignature_not_recorded",
-]);
-const REASON_CODES = new Set([...INVALIDATING, "cosignature_missing", "cosignature_declined", "cosignature_withdrawn", "no_equivalence"]);
+
+/** The verdict rules as verifier/reasons.py holds them (anchors.json carries them to the page). */
+export class Rules {
+  constructor({ invalidating, reasons }) {
+    this.invalidating = new Set(invalidating);
+    this.reasons = new Set(reasons);
+  }
+}
 
 class Result {
-  constructor() { this.checks = []; this.summary = {}; this.recognition = null; }
+  constructor(rules) { this.rules = rules; this.checks = []; this.summary = {}; this.recognition = null; }
   passed(name, detail) { this.checks.push({ name, ok: true, detail, reason: null }); }
   failed(name, reason, detail) { this.checks.push({ name, ok: false, detail, reason }); }
   get reasons() { return this.checks.filter((c) => !c.ok && c.reason).map((c) => c.reason); }
   get status() {
     const reasons = this.reasons;
-    if (reasons.some((r) => INVALIDATING.has(r))) return "invalid";
+    if (reasons.some((r) => this.rules.invalidating.has(r))) return "invalid";
     return reasons.length ? "authentic" : "recognized";
   }
   toJSON() {
@@ -39,10 +36,10 @@ class Result {
 
 /**
  * Verify QR text, a QR URL or a credential at `now` (ms since the epoch).
- * options: {decodeQrText(text, trustListClaims) -> credential, maxTrustListAge (seconds) | null}
+ * options: {rules (Rules), decodeQrText(text, trustListClaims) -> credential, maxTrustListAge (seconds) | null}
  */
-export async function verify(unverifiedInput, trustLists, statusLists, now, options = {}) {
-  const result = new Result();
+export async function verify(unverifiedInput, trustLists, statusLists, now, options) {
+  const result = new Result(options.rules);
   const parsed = await read(result, unverifiedInput, trustLists, options.decodeQrText);
   if (!parsed) return result.toJSON();
   const { credential, headers, claims } = parsed;
@@ -76,12 +73,12 @@ async function read(result, unverifiedInput, trustLists, decodeQrText) {
     return { credential, headers, claims: readClaims(credential.payload) };
   } catch (error) {
     if (!(error instanceof VerifyError) && !(typeof error?.code === "string")) throw error;
-    result.failed("well_formed", reasonFor(error), error.message);
+    result.failed("well_formed", reasonFor(error, result.rules), error.message);
     return null;
   }
 }
 
-function reasonFor(error) {
+function reasonFor(error, rules) {
   if (error.code === "header_not_allowed") {
     if (error.reason === "key_in_header") return "key_in_header";
     if (error.reason === "crit") return "crit_not_supported";
@@ -89,7 +86,7 @@ function reasonFor(error) {
   }
   if (error.reason === "payload_mismatch") return "payload_mismatch";
   if (error.reason === "claims") return "claims_invalid";
-  return REASON_CODES.has(error.code) ? error.code : "malformed";
+  return rules.reasons.has(error.code) ? error.code : "malformed";
 }
 
 async function readCredential(unverifiedInput, trustLists, decodeQrText) {

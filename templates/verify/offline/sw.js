@@ -9,8 +9,8 @@ const LISTS = "certsvc-verify-lists";
 const LISTS_URL = "/verify/offline/lists.json";
 const HELD_URL = "/verify/offline/held.json";
 const ANCHORS_URL = "/verify/offline/anchors.json";
-// The QR link is /V (upper case in the QR code) or /v; both are one page.
-const PAGES = { "/V": "/V", "/v": "/V", "/verify": "/verify" };
+// The QR link is /V (upper case in the QR code) or /v; /verify is the same page without a fragment.
+const PAGES = { "/V": "/V", "/v": "/V", "/verify": "/V" };
 // Same reasoning as the page's own timeout (docs/verify.md): past this, the network is worse
 // than slow 3G and the copy in hand is the better answer.
 const NETWORK_TIMEOUT_MS = 4000;
@@ -51,7 +51,7 @@ self.addEventListener("fetch", (event) => {
 async function page(event, key) {
   try {
     const response = await withTimeout(fetch(event.request), NETWORK_TIMEOUT_MS);
-    if (response.ok) {
+    if (response.ok && new URL(event.request.url).pathname !== "/verify") {
       const copy = response.clone();
       event.waitUntil((async () => {
         await (await caches.open(SHELL)).put(key, copy);
