@@ -113,3 +113,35 @@ def test_every_demo_credential_gives_the_pipelines_verdict(context: Any, page: A
     assert [{"status": f["status"], "reasons": f["reasons"]} for f in found] == expected
     assert all(f["checked"].startswith("Checked on this phone; lists as of ") for f in found)
     assert {e["status"] for e in expected} == {"recognized", "authentic", "invalid"}
+
+
+SAME_VIEW_JS = """
+async ({texts, languages}) => {
+  const local = await import("/verify/offline/local.js");
+  const shown = (view) => ({title: view.title, text: view.text, recognition: view.recognition,
+    prior_skills: view.prior_skills, details_title: view.details_title, details: view.details});
+  const out = [];
+  for (const lang of languages) {
+    for (const text of texts) {
+      const response = await fetch("/api/v1/verify?lang=" + lang, {method: "POST",
+        headers: {"Content-Type": "application/json", "Accept": "application/json"},
+        body: JSON.stringify({credential: text, display: true})});
+      const server = (await response.json()).display;
+      const here = (await local.verifyHere(text, lang)).view;
+      out.push({lang, server: shown(server), here: shown(here)});
+    }
+  }
+  return out;
+}
+"""
+
+
+def test_the_phone_says_what_the_server_says_in_every_language(page: Any, live_server: LiveServer) -> None:
+    texts = [live_server.qr_text(h) for h in ("Maria Santos Dela Cruz", "Jose Reyes Bautista", "Ramon Cruz Villanueva")]
+    page.goto(live_server.url + "/verify")
+    languages = sorted(live_server.app.extensions["certsvc.languages"])
+    assert languages == ["en", "es", "fil", "my"]
+    found = page.evaluate(SAME_VIEW_JS, {"texts": texts, "languages": languages})
+    assert [f["here"] for f in found] == [f["server"] for f in found]
+    recognitions = {f["lang"]: f["here"]["recognition"] for f in found if f["here"]["recognition"]}
+    assert len(set(recognitions.values())) == len(languages)  # each language its own statement
