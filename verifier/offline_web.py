@@ -65,10 +65,8 @@ def qr_asset(name: str) -> ResponseReturnValue:
 @public
 def anchors() -> ResponseReturnValue:
     """Every authority's anchor keys, each bound to its authority and country, and the verdict rules."""
-    published = _published()
-    listed = [a.to_json() for a in published.anchors.values() if isinstance(a, TrustAnchor)]
     body = {
-        "anchors": listed,
+        "anchors": _anchor_list(_published()),
         "max_trust_list_age_days": MAX_TRUST_LIST_AGE_DAYS,
         # Which reasons make a credential invalid (verifier/reasons.py), so the page's verdict is the pipeline's.
         "invalidating": sorted(r.value for r in INVALIDATING),
@@ -107,7 +105,9 @@ def messages(code: str) -> ResponseReturnValue:
 def service_worker() -> ResponseReturnValue:
     """The service worker, with the list of what it keeps and a version that changes with it."""
     precache = precache_urls()
-    version = hashlib.sha256(json.dumps(precache).encode() + _shipped_bytes()).hexdigest()[:16]
+    # New code or new anchor keys make a new version: the phone then replaces what it keeps.
+    anchors = json.dumps(_anchor_list(_published()), sort_keys=True).encode()
+    version = hashlib.sha256(json.dumps(precache).encode() + _shipped_bytes() + anchors).hexdigest()[:16]
     head = f"const VERSION = {json.dumps(version)};\nconst PRECACHE = {json.dumps(precache)};\n"
     source = head + page_assets.asset_bytes(FOLDER, "sw.js").decode("utf-8")
     response = Response(source, mimetype="text/javascript")
@@ -174,6 +174,10 @@ def _shipped_bytes() -> bytes:
     parts += [page_assets.asset_bytes("verify", n) for n in ("verify.js", "verify.css")]
     parts += [page_assets.asset_bytes("verify/qr", n) for n in sorted(qr_modules())]
     return b"".join(parts)
+
+
+def _anchor_list(published: documents.PublishedDocuments) -> list[dict[str, object]]:
+    return [a.to_json() for a in published.anchors.values() if isinstance(a, TrustAnchor)]
 
 
 def _published() -> documents.PublishedDocuments:

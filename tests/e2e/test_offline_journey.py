@@ -94,3 +94,14 @@ def test_a_server_that_fails_gives_the_phones_verdict(phone: tuple[Any, Any], li
     result = open_link(page, live_server.qr_text(COSIGNED))
     expect(result).to_have_attribute("data-checked-by", "phone")
     expect(page.get_by_role("heading", name="Recognised", exact=True)).to_be_visible()
+
+
+def test_pasted_text_is_checked_on_the_phone_with_no_network(phone: tuple[Any, Any], live_server: LiveServer) -> None:
+    context, page = phone
+    visit_then_go_offline(context, page, live_server.url + "/verify")
+    page.goto("about:blank")
+    page.goto(live_server.url + "/verify")
+    page.get_by_label("QR text or credential").fill(live_server.qr_text(REVOKED))
+    page.get_by_role("button", name="Check", exact=True).click()
+    expect(page.get_by_role("heading", name="Not valid: revoked")).to_be_visible()
+    expect(page.locator("#result-slot .result")).to_have_attribute("data-checked-by", "phone")
