@@ -41,7 +41,7 @@ MAX_TRUST_LIST_AGE_DAYS = 30
 CHECKED_HERE = "Checked on this phone; lists as of %(date)s."
 
 
-@bp.get("/verify/offline/<name>")
+@bp.get("/verify/assets/offline/<name>")
 @public
 def module(name: str) -> ResponseReturnValue:
     """The page's own verifier, as plain ES modules."""
@@ -61,7 +61,7 @@ def qr_asset(name: str) -> ResponseReturnValue:
     return page_assets.asset_response("verify/qr", name, qr_modules(), ASSET_MAX_AGE)
 
 
-@bp.get("/verify/offline/anchors.json")
+@bp.get("/verify/assets/offline/anchors.json")
 @public
 def anchors() -> ResponseReturnValue:
     """Every authority's anchor keys, each bound to its authority and country, and the verdict rules."""
@@ -75,7 +75,7 @@ def anchors() -> ResponseReturnValue:
     return _json(body, ASSET_MAX_AGE)
 
 
-@bp.get("/verify/offline/lists.json")
+@bp.get("/verify/assets/offline/lists.json")
 @public
 def lists() -> ResponseReturnValue:
     """Every authority's current signed trust list and every status list, as published under /o/."""
@@ -88,7 +88,7 @@ def lists() -> ResponseReturnValue:
     return _json(body, BUNDLE_MAX_AGE)
 
 
-@bp.get("/verify/offline/messages/<code>.json")
+@bp.get("/verify/assets/offline/messages/<code>.json")
 @public
 def messages(code: str) -> ResponseReturnValue:
     """What the page says about a result, in one language (the page's verifier builds the same view)."""
@@ -100,7 +100,7 @@ def messages(code: str) -> ResponseReturnValue:
     return _json(body, ASSET_MAX_AGE)
 
 
-@bp.get("/verify/offline/sw.js")
+@bp.get("/verify/assets/offline/sw.js")
 @public
 def service_worker() -> ResponseReturnValue:
     """The service worker, with the list of what it keeps and a version that changes with it."""
@@ -118,7 +118,7 @@ def service_worker() -> ResponseReturnValue:
     return response
 
 
-@bp.get("/verify/offline/manifest.webmanifest")
+@bp.get("/verify/assets/offline/manifest.webmanifest")
 @public
 def manifest() -> ResponseReturnValue:
     """The web app manifest: the verify page installs as an app."""

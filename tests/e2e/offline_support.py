@@ -7,8 +7,8 @@ from typing import Any
 #: Run in the page: verify every case with the page's own modules, as the service worker serves them.
 VERIFY_CASES_JS = """
 async ({cases, anchors, rules}) => {
-  const documents = await import("/verify/offline/documents.js");
-  const pipeline = await import("/verify/offline/pipeline.js");
+  const documents = await import("/verify/assets/offline/documents.js");
+  const pipeline = await import("/verify/assets/offline/pipeline.js");
   const transport = await import("/verify/assets/qr/transport.js");
   const load = async (name) => new Uint8Array(await (await fetch("/verify/assets/qr/" + name)).arrayBuffer());
   const decodeQrText = (text, lists) => transport.decodeQrText(text, lists, load);
@@ -27,7 +27,7 @@ async ({cases, anchors, rules}) => {
 #: Run in the page: verify QR texts or credential files as the page does when the server is out of reach.
 VERIFY_HERE_JS = """
 async (texts) => {
-  const local = await import("/verify/offline/local.js");
+  const local = await import("/verify/assets/offline/local.js");
   const out = [];
   for (const text of texts) {
     const here = await local.verifyHere(text, "en");
@@ -45,7 +45,7 @@ async () => {
   while (!navigator.serviceWorker.controller) await pause();
   for (;;) {
     const lists = await caches.open("certsvc-verify-lists");
-    if (await lists.match("/verify/offline/lists.json")) return true;
+    if (await lists.match("/verify/assets/offline/lists.json")) return true;
     await pause();
   }
 }

@@ -117,7 +117,7 @@ def test_every_demo_credential_gives_the_pipelines_verdict(context: Any, page: A
 
 SAME_VIEW_JS = """
 async ({texts, languages}) => {
-  const local = await import("/verify/offline/local.js");
+  const local = await import("/verify/assets/offline/local.js");
   const shown = (view) => ({title: view.title, text: view.text, recognition: view.recognition,
     prior_skills: view.prior_skills, details_title: view.details_title, details: view.details});
   const out = [];

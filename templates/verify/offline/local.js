@@ -5,7 +5,7 @@ import { Rules, verify } from "./pipeline.js";
 import { resultView } from "./view.js";
 
 const BASE = new URL(".", import.meta.url);
-const QR_BASE = new URL("../assets/qr/", import.meta.url);
+const QR_BASE = new URL("../qr/", import.meta.url);
 
 async function getJson(url) {
   const response = await fetch(url, { credentials: "same-origin" });

@@ -6,9 +6,9 @@ import { anchorsFromJson, verifyBundle } from "./documents.js";
 
 const SHELL = "certsvc-verify-" + VERSION;
 const LISTS = "certsvc-verify-lists";
-const LISTS_URL = "/verify/offline/lists.json";
-const HELD_URL = "/verify/offline/held.json";
-const ANCHORS_URL = "/verify/offline/anchors.json";
+const LISTS_URL = "/verify/assets/offline/lists.json";
+const HELD_URL = "/verify/assets/offline/held.json";
+const ANCHORS_URL = "/verify/assets/offline/anchors.json";
 // The QR link is /V (upper case in the QR code) or /v; /verify is the same page without a fragment.
 const PAGES = { "/V": "/V", "/v": "/V", "/verify": "/V" };
 // Same reasoning as the page's own timeout (docs/verify.md): past this, the network is worse
@@ -43,7 +43,7 @@ self.addEventListener("fetch", (event) => {
   if (PAGES[url.pathname]) event.respondWith(page(event, PAGES[url.pathname]));
   else if (url.pathname === LISTS_URL) event.respondWith(held(LISTS_URL));
   else if (url.pathname === HELD_URL) event.respondWith(held(HELD_URL));
-  else if (url.pathname.startsWith("/verify/offline/") || url.pathname.startsWith("/verify/assets/")) {
+  else if (url.pathname.startsWith("/verify/assets/")) {
     event.respondWith(cacheFirst(event.request));
   }
 });

@@ -1,5 +1,5 @@
 // What the page shows about a result, in the page's language: verifier/web_messages.py's
-// result_view, with its messages as the server exports them (/verify/offline/messages/<lang>.json).
+// result_view, with its messages as the server exports them (/verify/assets/offline/messages/<lang>.json).
 
 const fill = (template, names) => template.replace(/%\((\w+)\)s/g, (_, key) => String(names[key] ?? ""));
 const text = (value) => (value === null || value === undefined ? "" : String(value));
