@@ -105,3 +105,19 @@ def test_pasted_text_is_checked_on_the_phone_with_no_network(phone: tuple[Any, A
     page.get_by_role("button", name="Check", exact=True).click()
     expect(page.get_by_role("heading", name="Not valid: revoked")).to_be_visible()
     expect(page.locator("#result-slot .result")).to_have_attribute("data-checked-by", "phone")
+
+
+def test_a_server_that_does_not_answer_in_time_gives_the_phones_verdict(
+    phone: tuple[Any, Any], live_server: LiveServer
+) -> None:
+    context, page = phone
+    visit_then_go_offline(context, page, live_server.url + "/verify")
+    context.set_offline(False)
+    held: list[Any] = []
+    page.route("**/api/v1/verify*", lambda route: held.append(route))  # never answered
+    result = open_link(page, live_server.qr_text(COSIGNED))
+    expect(result).to_have_attribute("data-checked-by", "phone")
+    expect(result.locator(".checked")).to_contain_text("Checked on this phone")
+    elapsed = page.evaluate("performance.getEntriesByName('certsvc-verdict')[0].startTime") / 1000
+    assert 4 <= elapsed < 8, elapsed
+    assert held
