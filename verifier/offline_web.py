@@ -38,7 +38,6 @@ ASSET_MAX_AGE = 24 * 3600
 BUNDLE_MAX_AGE = 0
 #: How old a trust list may be before an offline verdict confirms nothing (docs/verify.md).
 MAX_TRUST_LIST_AGE_DAYS = 30
-CHECKED_HERE = "Checked on this phone; lists as of %(date)s."
 
 
 @bp.get("/verify/assets/offline/<name>")
@@ -96,7 +95,9 @@ def messages(code: str) -> ResponseReturnValue:
     if code not in languages:
         return Response(status=404)
     g.language = languages[code]
-    body = {**web_messages.exported_messages(), "checked_here": _(CHECKED_HERE)}
+    # Left unformatted: the page fills in when it last fetched the lists.
+    checked_here = _("Checked on this phone; lists as of %(date)s.")
+    body = {**web_messages.exported_messages(), "checked_here": checked_here}
     return _json(body, ASSET_MAX_AGE)
 
 
