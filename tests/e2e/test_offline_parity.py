@@ -8,25 +8,66 @@ visit, and compared with ``verifier.pipeline.verify`` on the same documents.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from conftest import BASE, World
+from conftest import BASE, ISSUED, World
 from test_verifier_cases import CASES, Case
 
+from certsvc.credentials.cosigned import CoSignedCredential, Signature, sign_credential
+from certsvc.credentials.keys import SigningKey
 from certsvc.credentials.statuslist import VerifiedStatusList, sign_status_list
-from certsvc.credentials.trustlist import TrustAnchor, TrustList, sign_trust_list
+from certsvc.credentials.trustlist import OrgKind, TrustAnchor, TrustedKey, TrustList, sign_trust_list
 from certsvc.store.credential_records import qr_text_of
 from certsvc.store.models import Credential
 from verifier import documents
 from verifier.offline_web import MAX_TRUST_LIST_AGE_DAYS
 from verifier.pipeline import verify
 from verifier.reasons import INVALIDATING, Reason
+from verifier.result import Verdict
 
 from .conftest import LiveServer
 from .offline_support import VERIFY_CASES_JS, VERIFY_HERE_JS, visit_then_go_offline
 
 OFFLINE_CASES = [c for c in CASES if c.records is None]
+
+
+def es256_cases() -> list[Case]:
+    """The demo signs with Ed25519; these give the PH provider a second, ES256 key (WebCrypto's other path)."""
+    key = SigningKey.generate("ES256")
+
+    def trust(w: World) -> list[TrustList]:
+        ph = w.trust_lists[0]
+        uri = w.ph.provider.org_id(BASE) + "#es256"
+        extra = TrustedKey(uri, key.public, not_before=ISSUED - timedelta(days=1))
+        organisations = tuple(
+            dataclasses.replace(o, keys=(*o.keys, extra)) if o.kind is OrgKind.PROVIDER else o for o in ph.organisations
+        )
+        return [dataclasses.replace(ph, organisations=organisations), *w.trust_lists[1:]]
+
+    def signed(w: World) -> CoSignedCredential:
+        payload = w.credential().payload
+        credential = sign_credential(payload, key, w.ph.provider.org_id(BASE) + "#es256")
+        return credential.with_cosignature(w.ph.embassy.key, w.ph.embassy.kid_uri(BASE))
+
+    def flipped(w: World) -> str:
+        credential = signed(w)
+        first = credential.signatures[0]
+        value = bytes([first.value[0] ^ 1]) + first.value[1:]
+        return "\n".join(
+            CoSignedCredential(
+                credential.payload, (Signature(first.protected, value), credential.signatures[1])
+            ).compacts()
+        )
+
+    return [
+        Case(
+            "es256_provider_key", lambda w: w.qr_text(signed(w)), Reason.NO_EQUIVALENCE, Verdict.RECOGNIZED, trust=trust
+        ),
+        Case("es256_signature_bit_flip", flipped, Reason.BAD_SIGNATURE, trust=trust),
+        Case("es256_file", lambda w: signed(w).to_json(), Reason.NO_EQUIVALENCE, Verdict.RECOGNIZED, trust=trust),
+    ]
 
 
 def _signed_trust_lists(world: World, trust_lists: list[TrustList]) -> list[str]:
@@ -78,7 +119,7 @@ def _case_input(world: World, case: Case) -> tuple[dict[str, Any], dict[str, Any
 def test_every_offline_case_of_the_table_gives_the_pipelines_verdict(
     context: Any, page: Any, live_server: LiveServer, world: World
 ) -> None:
-    inputs = [_case_input(world, c) for c in OFFLINE_CASES]
+    inputs = [_case_input(world, c) for c in [*OFFLINE_CASES, *es256_cases()]]
     visit_then_go_offline(context, page, live_server.url + "/verify")
     rules = {"invalidating": sorted(INVALIDATING), "reasons": list(Reason)}
     sent = {"cases": [i for i, _ in inputs], "anchors": _anchors(world.trust_lists), "rules": rules}
@@ -90,6 +131,12 @@ def test_every_offline_case_of_the_table_gives_the_pipelines_verdict(
     }
     assert not differ, differ
     assert len(inputs) >= 80
+    es256 = {sent["id"]: expected["status"] for sent, expected in inputs if sent["id"].startswith("es256")}
+    assert es256 == {
+        "es256_provider_key": "recognized",
+        "es256_signature_bit_flip": "invalid",
+        "es256_file": "recognized",
+    }
 
 
 def _demo_inputs(live_server: LiveServer) -> tuple[list[str], list[dict[str, Any]]]:
