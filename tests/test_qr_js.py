@@ -93,6 +93,31 @@ TIME = """async ({ texts, trust, rounds }) => {
 }"""
 
 
+MOMENTS = [
+    b"2026-01-01T24:00:00Z",
+    b"0000-01-01T00:00:00Z",
+    b"0001-01-01T00:00:00Z",
+    b"2024-02-29T23:59:59Z",
+    b"2023-02-29T00:00:00Z",
+    b"1900-02-29T00:00:00Z",
+    b"2000-02-29T00:00:00Z",
+    b"2026-04-31T00:00:00Z",
+    b"2026-13-01T00:00:00Z",
+    b"2026-00-01T00:00:00Z",
+    b"2026-01-01T00:60:00Z",
+    b"2026-01-01T00:00:60Z",
+    b"1969-12-31T23:59:59Z",
+    b"1970-01-01T00:00:00Z",
+    b"2106-02-07T06:28:15Z",
+    b"2106-02-07T06:28:16Z",
+    b"9999-12-31T23:59:59Z",
+    b"2026-01-01 00:00:00Z",
+    b"2026-01-01T00:00:00z",
+    b"2026-01-01T00:00:00+00:00",
+    b"\xd9\xa1026-01-01T00:00:00Z",
+]
+
+
 # --- fixtures -----------------------------------------------------------------------------------
 
 
@@ -251,6 +276,10 @@ def _v2_parts(data: bytes, trust_lists: Sequence[TrustList]) -> tuple[bytes, byt
     return data[:head_length], body, zdict, side
 
 
+def _v1_zdict() -> bytes:
+    return dictionary(1) + b"\x00" + BASE.encode()
+
+
 def _v2_bytes(body: bytes, side: bytes = b"", flags: int = 0) -> bytes:
     return bytes([2, flags]) + bytes(64) + _deflate(body, v2._zdict(BASE, None)) + side
 
@@ -333,7 +362,24 @@ def _transport_table(world: World) -> Iterator[tuple[str, str, Sequence[TrustLis
         (b'[""]\n{"a":0}\x00\x08', b"\x00\x00\x00\x01"),  # fewer values than the template needs
         (b'["\\"",""]\n{}\x00 \x00a', b""),  # an escaped quote in a kept string
         (b'["abc]\n{}\x00 \x00a', b""),  # an unterminated string
+        (b'[""]\n{}\x00\x07\x01\x00', b""),  # a prefix code's argument byte is 0x07's: texts expected
     ]
+    # Times that Python's datetime reads, or does not, behind the references that need a time.
+    for moment in MOMENTS:
+        bodies.append((b'["",""]\n{}\x00 \x03\x01\x00' + moment, b""))
+        bodies.append((b'["",""]\n{}\x00 \x0c\x01\x00' + moment, b"\x00\x01"))
+        v1_epoch = b'{}\n["","",""]\x00k\x00' + moment + b"\x00\x03\x01"
+        yield f"v1 epoch of {moment!r}", _text_of(bytes([1, 1, 0]) + bytes(64) + _deflate(v1_epoch, _v1_zdict())), ()
+    # Everything rebuilt is charged: 4 slots of one 8188-byte text reach the 32 KiB budget exactly.
+    skeletons = b'["","","",""]\n{}'
+    for size in (8188, 8189):
+        body = skeletons + b"\x00 \x02\x01\x02\x01\x02\x01\x00" + b"x" * size
+        yield f"v2 budget {size}", _text_of(_v2_bytes(body)), ()
+    yield "one empty text", _text_of(_v2_bytes(b'[""]\n{}\x00 \x00')), ()  # the codes say it is there
+    v1_head = b'{}\n["","","","",""]'
+    for first in (b"k", b"kk"):  # 19 skeleton bytes, then 32749 or 32750 value bytes
+        v1_bomb = v1_head + b"\x00" + first + b"\x00" + b"y" * 8187 + b"\x00" + b"\x00".join([b"\x02\x01"] * 3)
+        yield f"v1 budget {len(first)}", _text_of(bytes([1, 1, 0]) + bytes(64) + _deflate(v1_bomb, _v1_zdict())), ()
     for i, (body, side) in enumerate(bodies):
         yield f"stream {i}", _text_of(_v2_bytes(body, side)), ()
     for flags in (0x04, 0x80, 0xFF):
@@ -386,6 +432,9 @@ def test_malformed_inputs_of_the_transport_tests_give_the_same_reason(modules, w
     assert errors["embassy key not held"] == errors["pinned, no trust list"] == "qr_catalogue_unknown"
     assert errors["version 3"] == "qr_unsupported_version"
     assert errors["inflated to the limit"] == "qr_malformed"
+    assert errors["one empty text"] is None
+    assert errors["v2 budget 8188"] is None and errors["v2 budget 8189"] == "input_too_large"
+    assert errors["v1 budget 1"] is None and errors["v1 budget 2"] == "input_too_large"
 
 
 def test_the_qr_rows_of_the_verifier_table_give_the_same_reason(modules, world):
