@@ -11,6 +11,7 @@ inflater alone against zlib, with and without a dictionary, truncated, corrupt a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 import zlib
@@ -23,6 +24,7 @@ from conftest import BASE, VERIFY_URL, World
 from js_support import ModulePage, chromium, serve
 from qr_corpus import Corpus, build_corpus
 
+from certsvc.credentials.catalogue import CatalogueEntry
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.trustlist import TrustList
@@ -62,13 +64,14 @@ DECODE = """async ({ cases, trustSets }) => {
 }"""
 
 #: Inflate a batch in the browser.
-INFLATE = """async (cases) => {
+INFLATE = """async ({ dictionaries, cases }) => {
   const { inflateRaw } = await import("/qr/inflate.js");
   const bytes = (h) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
   const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const zdicts = dictionaries.map(bytes);
   return cases.map((c) => {
     try {
-      const { output, used } = inflateRaw(bytes(c.data), { dictionary: bytes(c.zdict), maxOutput: c.limit });
+      const { output, used } = inflateRaw(bytes(c.data), { dictionary: zdicts[c.zdict], maxOutput: c.limit });
       return { output: hex(output), used };
     } catch (e) {
       return { error: e.code ?? `uncaught ${e.name}: ${e.message}` };
@@ -542,7 +545,133 @@ def _inflate_cases(rng: random.Random) -> list[tuple[str, bytes, bytes, int]]:
         ("empty", b"", b"", limit),
     ]
     cases += [(f"fixed literal/length {code}", _fixed_code(code), b"xy", limit) for code in (256, 284, 286, 287)]
+    cases += [(label, data, b"", limit) for label, data in _dynamic_cases()]
     return cases
+
+
+class _Bits:
+    """Bits of a hand-made DEFLATE stream: numbers least significant bit first, Huffman codes most."""
+
+    def __init__(self) -> None:
+        self.bits: list[int] = []
+
+    def number(self, value: int, count: int) -> None:
+        self.bits += [(value >> i) & 1 for i in range(count)]
+
+    def code(self, code: int, length: int) -> None:
+        self.bits += [(code >> (length - 1 - i)) & 1 for i in range(length)]
+
+    def bytes(self) -> bytes:
+        data = bytearray((len(self.bits) + 7) // 8)
+        for i, bit in enumerate(self.bits):
+            data[i // 8] |= bit << (i % 8)
+        return bytes(data)
+
+
+def _canonical(lengths: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Symbol -> (code, length) of the canonical Huffman code of ``lengths`` (RFC 1951 3.2.2)."""
+    counts = [sum(1 for n in lengths if n == bits) for bits in range(16)]
+    counts[0] = 0
+    code, first = 0, [0] * 16
+    for bits in range(1, 16):
+        code = (code + counts[bits - 1]) << 1
+        first[bits] = code
+    out = {}
+    for symbol, length in enumerate(lengths):
+        if length:
+            out[symbol] = (first[length], length)
+            first[length] += 1
+    return out
+
+
+_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+#: A code-length code for lengths 0 to 2 and the three repeat codes.
+_SMALL_CLEN = {0: 2, 1: 2, 2: 3, 16: 3, 17: 3, 18: 3}
+
+
+def _dynamic(
+    lit: dict[int, int],
+    dist: Sequence[int],
+    symbols: Sequence[int],
+    *,
+    nlen: int = 257,
+    clen: dict[int, int] | None = None,
+    sequence: Sequence[tuple[int, int, int]] | None = None,
+    tail: Sequence[int] = (),
+) -> bytes:
+    """A final dynamic block with literal/length code ``lit`` (symbol -> length), distance lengths ``dist``,
+    then ``symbols`` in that code and raw ``tail`` bits; ``sequence`` overrides the code lengths as
+    written ((code-length symbol, extra value, extra bits), ...)."""
+    clen = clen if clen is not None else _SMALL_CLEN
+    lengths = [lit.get(i, 0) for i in range(nlen)] + list(dist)
+    bits = _Bits()
+    bits.number(1, 1)
+    bits.number(2, 2)
+    bits.number(nlen - 257, 5)
+    bits.number(len(dist) - 1, 5)
+    bits.number(19 - 4, 4)
+    for symbol in _ORDER:
+        bits.number(clen.get(symbol, 0), 3)
+    clen_code = _canonical([clen.get(i, 0) for i in range(19)])
+    for symbol, extra, extra_bits in sequence if sequence is not None else [(n, 0, 0) for n in lengths]:
+        bits.code(*clen_code[symbol])
+        bits.number(extra, extra_bits)
+    lit_code = _canonical(lengths[:nlen])
+    for symbol in symbols:
+        bits.code(*lit_code[symbol])
+    bits.bits += list(tail)
+    return bits.bytes()
+
+
+def _dynamic_cases() -> list[tuple[str, bytes]]:
+    a, b, end = 97, 98, 256
+    zeros_to_a = [(18, 86, 7)]  # 97 zeros
+    zeros_a_to_end = [(18, 127, 7), (18, 9, 7)]  # 158 zeros
+    return [
+        ("dynamic", _dynamic({a: 1, end: 1}, [1], [a, a, end])),
+        ("dynamic, no distance codes", _dynamic({a: 1, end: 1}, [0], [a, end])),
+        (
+            "dynamic, a length without distance codes",
+            _dynamic({a: 2, end: 2, 257: 1}, [0], [a, 257], nlen=258, tail=[0] * 16),
+        ),
+        ("dynamic, incomplete literal code", _dynamic({a: 1, end: 2}, [1], [a, end])),
+        ("dynamic, one one-bit code", _dynamic({end: 1}, [1], [end])),
+        ("dynamic, the missing code of one", _dynamic({end: 1}, [1], [], tail=[1] * 8)),
+        ("dynamic, incomplete distance code", _dynamic({a: 1, end: 1}, [1, 2], [a, end])),
+        ("dynamic, over-subscribed", _dynamic({a: 1, b: 1, end: 1}, [1], [a, end])),
+        ("dynamic, no end of block", _dynamic({a: 1, b: 1}, [1], [a, b], tail=[0] * 8)),
+        ("dynamic, incomplete code-length code", _dynamic({end: 1}, [1], [], clen={0: 2, 1: 2, 2: 3}, tail=[0] * 99)),
+        ("dynamic, 287 literal codes", _dynamic({end: 1}, [1], [], nlen=287, tail=[0] * 800)),
+        ("dynamic, 31 distance codes", _dynamic({a: 1, end: 1}, [1] + [0] * 30, [a, end])),
+        (
+            "dynamic, repeats",
+            _dynamic(
+                {a: 1, end: 1}, [1], [a, end], sequence=[*zeros_to_a, (1, 0, 0), *zeros_a_to_end, (1, 0, 0), (1, 0, 0)]
+            ),
+        ),
+        (
+            "dynamic, repeat of the previous length",
+            _dynamic(
+                {a: 1, end: 1},
+                [1],
+                [a, end],
+                sequence=[(0, 0, 0), (16, 3, 2), (18, 79, 7), (1, 0, 0), *zeros_a_to_end, (1, 0, 0), (1, 0, 0)],
+            ),
+        ),
+        (
+            "dynamic, a repeat first",
+            _dynamic(
+                {a: 1, end: 1},
+                [1],
+                [a, end],
+                sequence=[(16, 0, 2), (18, 83, 7), (1, 0, 0), *zeros_a_to_end, (1, 0, 0), (1, 0, 0)],
+            ),
+        ),
+        (
+            "dynamic, repeats past the end",
+            _dynamic({end: 1}, [1], [], sequence=[*zeros_to_a, (1, 0, 0), *zeros_a_to_end, (1, 0, 0), (17, 0, 3)]),
+        ),
+    ]
 
 
 def _fixed_code(code: int) -> bytes:
@@ -570,7 +699,9 @@ def _flip_bits(data: bytes, rng: random.Random) -> bytes:
 def test_inflate_matches_zlib_with_and_without_a_dictionary(modules):
     cases = _inflate_cases(random.Random(15))
     expected = [zlib_outcome(data, zdict, limit) for _, data, zdict, limit in cases]
-    got = modules.run(INFLATE, [{"data": d.hex(), "zdict": z.hex(), "limit": limit} for _, d, z, limit in cases])
+    dictionaries = list(dict.fromkeys(zdict for _, _, zdict, _ in cases))
+    batch = [{"data": d.hex(), "zdict": dictionaries.index(z), "limit": limit} for _, d, z, limit in cases]
+    got = modules.run(INFLATE, {"dictionaries": [z.hex() for z in dictionaries], "cases": batch})
     wrong = [
         (label, e.get("error"), g.get("error"))
         for (label, *_), e, g in zip(cases, expected, got, strict=True)
@@ -582,3 +713,71 @@ def test_inflate_matches_zlib_with_and_without_a_dictionary(modules):
     assert outcomes["at the limit"] == outcomes["stored block"] == outcomes["bomb, a larger budget"] == "ok"
     assert outcomes["distance too far back"] == outcomes["block type 3"] == outcomes["empty"] == "qr_malformed"
     assert sum(e.get("error") == "qr_malformed" for e in expected) > 200
+    dynamic = {label: outcome for label, outcome in outcomes.items() if label.startswith("dynamic")}
+    ok = {"dynamic", "dynamic, no distance codes", "dynamic, one one-bit code", "dynamic, repeats"}
+    ok.add("dynamic, repeat of the previous length")
+    assert {label for label, outcome in dynamic.items() if outcome == "ok"} == ok, dynamic
+
+
+# --- pins and key names that share their 4 bytes -------------------------------------------------
+
+#: Found by counting up: these two entries' SHA-256 start with the same 4 bytes, as do these two key URIs.
+COLLIDING_ENTRIES = (137739, 151806)
+COLLIDING_KEYS = (142765, 226769)
+
+
+def _entry(number: int, provider: str) -> CatalogueEntry:
+    achievement = {"id": f"{BASE}/q/{number}", "type": ["Achievement"], "name": "n"}
+    return CatalogueEntry(provider, json.dumps(achievement, separators=(",", ":")).encode())
+
+
+def _pinned_stream(pin: bytes, issuer: bytes) -> str:
+    """A pinned version 2 text whose stream is stored (level 0), so that it inflates with either entry."""
+    payload = b'{"issuer":"","achievement":{"id":"","type":["Achievement"],"name":""}}'
+    body = payload + b"\n{}\x00 \x09\x00" + issuer
+    return _text_of(bytes([2, 2]) + pin + bytes(64) + _deflate(body, level=0))
+
+
+def test_entries_and_keys_that_share_their_bytes_are_told_apart_as_python_does(modules, world):
+    ph = world.trust_lists[0]
+    providers = [o.id for o in ph.organisations if o.kind == "provider"] + [f"{BASE}/o/other"]
+    first, second = (_entry(n, providers[0]) for n in COLLIDING_ENTRIES)
+    assert first.digest[:PIN_BYTES] == second.digest[:PIN_BYTES]
+    other = dataclasses.replace(second, provider=providers[-1])
+    batch = Batch()
+    both_lists = {
+        "one provider each": [dataclasses.replace(ph, catalogue=(first, other))],
+        "the same provider": [dataclasses.replace(ph, catalogue=(first, second))],
+        "in two lists": [dataclasses.replace(ph, catalogue=(first,)), dataclasses.replace(ph, catalogue=(other,))],
+        "one of them": [dataclasses.replace(ph, catalogue=(other,))],
+    }
+    for label, trust_lists in both_lists.items():
+        for issuer in providers:
+            batch.add(
+                f"{label}, issued by {issuer}", _pinned_stream(first.digest[:PIN_BYTES], issuer.encode()), trust_lists
+            )
+    uris = [f"{BASE}/o/x#k{n}" for n in COLLIDING_KEYS]
+    name = hashlib.sha256(uris[0].encode()).digest()[:4]
+    assert name == hashlib.sha256(uris[1].encode()).digest()[:4]
+    key = ph.authority.keys[0]
+
+    def with_keys(*keys: str) -> TrustList:
+        extra = tuple(dataclasses.replace(key, uri=uri) for uri in keys)
+        return dataclasses.replace(ph, authority=dataclasses.replace(ph.authority, keys=(*ph.authority.keys, *extra)))
+
+    named = _text_of(_v2_bytes(b'[""]\n{}\x00\x0e\x00', name))
+    for label, trust_lists in {
+        "key held once": [with_keys(uris[0])],
+        "key held twice, the same": [with_keys(uris[0]), with_keys(uris[0])],
+        "keys in two lists": [with_keys(uris[0]), with_keys(uris[1])],
+        "keys in one list": [with_keys(*uris)],
+        "no such key": [ph],
+    }.items():
+        batch.add(label, named, trust_lists)
+    got = batch.check(modules)
+    outcomes = {label: outcome.get("error", "decoded") for label, outcome in zip(batch.labels, got, strict=True)}
+    assert outcomes[f"one provider each, issued by {providers[0]}"] == "decoded"
+    assert outcomes[f"the same provider, issued by {providers[0]}"] == "qr_malformed"
+    assert outcomes["key held once"] == outcomes["key held twice, the same"] == "decoded"
+    assert outcomes["keys in two lists"] == outcomes["keys in one list"] == "qr_malformed"
+    assert outcomes["no such key"] == "qr_catalogue_unknown"
