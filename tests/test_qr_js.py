@@ -781,3 +781,96 @@ def test_entries_and_keys_that_share_their_bytes_are_told_apart_as_python_does(m
     assert outcomes["key held once"] == outcomes["key held twice, the same"] == "decoded"
     assert outcomes["keys in two lists"] == outcomes["keys in one list"] == "qr_malformed"
     assert outcomes["no such key"] == "qr_catalogue_unknown"
+
+
+# --- the verifier origin, as Python's urlsplit reads the prefix ---------------------------------
+
+
+PREFIXES = [
+    "HTTPS://SKILLS.EXAMPLE.ORG/V",
+    "https://skills.example.org/v",
+    "HTTPS://SKILLS.EXAMPLE.ORG",
+    "HTTPS://SKILLS.EXAMPLE.ORG?X=1",
+    "HTTPS://SKILLS.EXAMPLE.ORG#FRAGMENT",
+    "HTTPS://USER@SKILLS.EXAMPLE.ORG:443/V",
+    "\x01 HTTPS://SKILLS.EXAMPLE.ORG/V",
+    "HT\tTPS://SKILLS.EXA\nMPLE.ORG/V",
+    "HTTPS:SKILLS.EXAMPLE.ORG/V",
+    "SKILLS.EXAMPLE.ORG/V",
+    "1HTTPS://SKILLS.EXAMPLE.ORG/V",
+    "HT_TPS://SKILLS.EXAMPLE.ORG/V",
+    "HTTPS://SKİLLS.EXAMPLE.ORG/V",
+    "HTTPS://SKILLS.ÉXAMPLE.ORG/V",
+    "HTTPS://ＳＫＩＬＬＳ.EXAMPLE.ORG/V",
+    "HTTPS://[::1]/V",
+    "HTTPS://[FE80::1%25ETH0]:8080/V",
+    "HTTPS://[FE80::1%]/V",
+    "HTTPS://[::FFFF:1.2.3.4]/V",
+    "HTTPS://[::1.2.3.04]/V",
+    "HTTPS://[V1.X]/V",
+    "HTTPS://[VG.X]/V",
+    "HTTPS://[1:2:3:4:5:6:7:8]/V",
+    "HTTPS://[1:2:3:4:5:6:7::]/V",
+    "HTTPS://[::2:3:4:5:6:7:8]/V",
+    "HTTPS://[1:2:3:4:5:6:7:8:9]/V",
+    "HTTPS://[1::2::3]/V",
+    "HTTPS://[1.2.3.4]/V",
+    "HTTPS://[12345::]/V",
+    "HTTPS://[:1:2:3:4:5:6:7]/V",
+    "HTTPS://[X/V",
+    "HTTPS://X]/V",
+    "HTTPS://[::1]X[/V",
+    "HTTPS://\u2100.EXAMPLE/V",
+    "HTTPS://\uff03.EXAMPLE/V",
+    "HTTPS://\u00bd.EXAMPLE/V",
+    "",
+    "://",
+]
+
+#: The origin the browser derives from each prefix, or the reason it refuses it.
+ORIGINS = """async (prefixes) => {
+  const { originOf } = await import("/qr/origin.js");
+  return prefixes.map((prefix) => {
+    try {
+      return originOf(prefix);
+    } catch (e) {
+      return `refused: ${e.code}`;
+    }
+  });
+}"""
+
+
+def test_prefixes_give_python_s_origin(modules):
+    expected = []
+    for prefix in PREFIXES:
+        try:
+            expected.append(transport._origin(prefix))
+        except ValueError:
+            # Python's urlsplit refuses the host with a ValueError, which escapes decode_qr_text
+            # (not a CertsvcError, so not a reason code); the browser refuses it as malformed.
+            expected.append("refused: qr_malformed")
+    assert modules.run(ORIGINS, PREFIXES) == expected
+    assert expected.count("refused: qr_malformed") >= 10
+
+
+def test_prefixes_give_the_same_outcome_as_python(modules, world):
+    digits = encode_qr_text(world.credential(), VERIFY_URL).rpartition("#")[2]
+    batch = Batch()
+    python_refuses = []
+    for prefix in PREFIXES:
+        text = f"{prefix}#{digits}"
+        try:
+            decode_qr_text(text)
+        except ValueError:
+            # Python's urlsplit refuses these hosts with a ValueError that escapes decode_qr_text
+            # (not a CertsvcError); the browser says qr_malformed.
+            python_refuses.append(text)
+            continue
+        except CertsvcError:
+            pass
+        batch.add(prefix, text)
+    got = batch.check(modules)
+    assert sum("error" not in o for o in got) >= 4  # the verifier's own origin, however written
+    refused = modules.run(DECODE, {"cases": [{"text": t, "trust": 0} for t in python_refuses], "trustSets": [[]]})
+    assert [o.get("error") for o in refused] == ["qr_malformed"] * len(python_refuses)
+    assert len(python_refuses) >= 5
