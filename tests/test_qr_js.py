@@ -84,7 +84,9 @@ TIME = """async ({ texts, trust, rounds }) => {
   const { decodeQrText } = await import("/qr/transport.js");
   const load = async (name) => new Uint8Array(await (await fetch("/data/" + name)).arrayBuffer());
   const lists = trust.map((claims) => JSON.parse(claims));
+  const cold = performance.now();
   await decodeQrText(texts[0], lists, load); // dictionaries fetched and trust lists indexed once
+  const first = performance.now() - cold;
   const times = [];
   for (let r = 0; r < rounds; r++) {
     const started = performance.now();
@@ -92,7 +94,7 @@ TIME = """async ({ texts, trust, rounds }) => {
     times.push((performance.now() - started) / texts.length);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return { first_ms: first, median_ms: times[Math.floor(times.length / 2)] };
 }"""
 
 
@@ -327,8 +329,9 @@ def test_decoding_takes_milliseconds_per_credential(modules, corpus):
     for kind in ("pinned", "unpinned", "v1"):
         trust = _claims(corpus.trust_lists)
         figures[kind] = modules.run(TIME, {"texts": texts[kind], "trust": trust, "rounds": 5})
+    # first_ms: the first decode (fetching and checking the dictionary, indexing the trust lists).
     print("decode ms per credential in chromium (median of 5 rounds):", json.dumps(figures))
-    assert max(figures.values()) < 50
+    assert max(f["median_ms"] for f in figures.values()) < 20
 
 
 # --- malformed, tampered and mutated inputs: the same reason codes ------------------------------
@@ -874,3 +877,32 @@ def test_prefixes_give_the_same_outcome_as_python(modules, world):
     refused = modules.run(DECODE, {"cases": [{"text": t, "trust": 0} for t in python_refuses], "trustSets": [[]]})
     assert [o.get("error") for o in refused] == ["qr_malformed"] * len(python_refuses)
     assert len(python_refuses) >= 5
+
+
+LOADERS = """async ({ text }) => {
+  const { decodeQrText } = await import("/qr/transport.js");
+  const real = async (name) => new Uint8Array(await (await fetch("/data/" + name)).arrayBuffer());
+  const edited = async (name) => {
+    const data = await real(name);
+    data[100] ^= 1;
+    return data;
+  };
+  const offline = async () => {
+    throw new TypeError("Failed to fetch");
+  };
+  const outcome = async (load) => {
+    try {
+      await decodeQrText(text, [], load);
+      return "decoded";
+    } catch (e) {
+      return e.code ?? `${e.name}: ${e.message}`;
+    }
+  };
+  return [await outcome(edited), await outcome(offline), await outcome(real)];
+}"""
+
+
+def test_a_dictionary_that_is_not_the_published_one_is_refused(modules, world):
+    """As in Python, an edited dictionary is an unsupported version; a loader's own failure is its own."""
+    text = encode_qr_text(world.credential(), VERIFY_URL)
+    assert modules.run(LOADERS, {"text": text}) == ["qr_unsupported_version", "TypeError: Failed to fetch", "decoded"]
