@@ -66,7 +66,10 @@ function digitsToBytes(digits) {
  */
 export async function decodeQrText(unverifiedText, trustLists, loadDictionary) {
   const text = unverifiedText.replace(STRIP, "");
-  if (Array.from(text).length > MAX_TEXT_CHARS) throw tooLarge("QR text too long", MAX_TEXT_CHARS);
+  // Python counts code points; a string of more UTF-16 units may still be short enough.
+  if (text.length > MAX_TEXT_CHARS && Array.from(text).length > MAX_TEXT_CHARS) {
+    throw tooLarge("QR text too long", MAX_TEXT_CHARS);
+  }
   const hash = text.lastIndexOf("#");
   if (hash <= 0) throw malformed("QR text must be the verification URL with the credential after '#'");
   const prefix = text.slice(0, hash);
