@@ -69,7 +69,7 @@ def anchors() -> ResponseReturnValue:
         "max_trust_list_age_days": MAX_TRUST_LIST_AGE_DAYS,
         # Which reasons make a credential invalid (verifier/reasons.py), so the page's verdict is the pipeline's.
         "invalidating": sorted(r.value for r in INVALIDATING),
-        "reasons": [r.value for r in Reason],
+        "other_reasons": sorted(r.value for r in set(Reason) - INVALIDATING),
     }
     return _json(body, ASSET_MAX_AGE)
 
@@ -98,6 +98,10 @@ def messages(code: str) -> ResponseReturnValue:
     # Left unformatted: the page fills in when it last fetched the lists.
     checked_here = _("Checked on this phone; lists as of %(date)s.")
     body = {**web_messages.exported_messages(), "checked_here": checked_here}
+    if code == "en":
+        # In English the page shows the pipeline's own sentences, except for an input it could not read.
+        body["passed"] = {}
+        body["failed"] = {k: v for k, v in body["failed"].items() if k in UNREADABLE}
     return _json(body, ASSET_MAX_AGE)
 
 
@@ -136,6 +140,10 @@ def manifest() -> ResponseReturnValue:
     response = _json(body, ASSET_MAX_AGE)
     response.mimetype = "application/manifest+json"
     return response
+
+
+#: The reasons a failed ``well_formed`` check carries: the first group of verifier/reasons.py.
+UNREADABLE = frozenset(r.value for r in list(Reason)[: list(Reason).index(Reason.CLAIMS_INVALID) + 1])
 
 
 def precache_urls() -> list[str]:

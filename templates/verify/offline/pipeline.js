@@ -13,9 +13,9 @@ const STATUS = { INVALID: 1, SUSPENDED: 2, COSIGNATURE_WITHDRAWN: 3 };
 
 /** The verdict rules as verifier/reasons.py holds them (anchors.json carries them to the page). */
 export class Rules {
-  constructor({ invalidating, reasons }) {
+  constructor({ invalidating, other_reasons: others }) {
     this.invalidating = new Set(invalidating);
-    this.reasons = new Set(reasons);
+    this.reasons = new Set([...invalidating, ...others]);
   }
 }
 
