@@ -37,6 +37,7 @@ function asOf(isoTime) {
 
 /** Verify `text` here; return the result (as the API's) and the view (as the page shows it). */
 export async function verifyHere(text, lang, now = Date.now()) {
+  const decoder = qrDecoder(); // its modules load while the lists are read and checked
   const [anchorsDoc, bundle, messages, held] = await Promise.all([
     getJson(new URL("anchors.json", BASE)),
     getJson(new URL("lists.json", BASE)),
@@ -46,7 +47,7 @@ export async function verifyHere(text, lang, now = Date.now()) {
   const { trustLists, statusLists } = await verifyBundle(bundle, anchorsFromJson(anchorsDoc.anchors), now);
   const result = await verify(text, notRolledBack(trustLists, held), statusLists, now, {
     rules: new Rules(anchorsDoc),
-    decodeQrText: await qrDecoder(),
+    decodeQrText: await decoder,
     maxTrustListAge: anchorsDoc.max_trust_list_age_days * 86400,
   });
   const checked = messages.checked_here.replace("%(date)s", asOf(bundle.fetched_at));
