@@ -15,13 +15,16 @@ import json
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from certsvc.accounts.access import public
-from certsvc.credentials.trustlist import TrustAnchor
+from certsvc.authority import publishing
 from certsvc.store import db
+from certsvc.store.models import Organisation, OrgKind
 from certsvc.store.status_lists import CACHE_EXTENSION
 from certsvc.web import page_assets
 from certsvc.web.i18n import gettext as _
@@ -65,7 +68,7 @@ def qr_asset(name: str) -> ResponseReturnValue:
 def anchors() -> ResponseReturnValue:
     """Every authority's anchor keys, each bound to its authority and country, and the verdict rules."""
     body = {
-        "anchors": _anchor_list(_published()),
+        "anchors": _anchor_list(),
         "max_trust_list_age_days": MAX_TRUST_LIST_AGE_DAYS,
         # Which reasons make a credential invalid (verifier/reasons.py), so the page's verdict is the pipeline's.
         "invalidating": sorted(r.value for r in INVALIDATING),
@@ -111,7 +114,7 @@ def service_worker() -> ResponseReturnValue:
     """The service worker, with the list of what it keeps and a version that changes with it."""
     precache = precache_urls()
     # New code or new anchor keys make a new version: the phone then replaces what it keeps.
-    anchors = json.dumps(_anchor_list(_published()), sort_keys=True).encode()
+    anchors = json.dumps(_anchor_list(), sort_keys=True).encode()
     version = hashlib.sha256(json.dumps(precache).encode() + _shipped_bytes() + anchors).hexdigest()[:16]
     head = f"const VERSION = {json.dumps(version)};\nconst PRECACHE = {json.dumps(precache)};\n"
     source = head + page_assets.asset_bytes(FOLDER, "sw.js").decode("utf-8")
@@ -185,15 +188,24 @@ def _shipped_bytes() -> bytes:
     return b"".join(parts)
 
 
-def _anchor_list(published: documents.PublishedDocuments) -> list[dict[str, object]]:
-    return [a.to_json() for a in published.anchors.values() if isinstance(a, TrustAnchor)]
+def _anchor_list() -> list[dict[str, Any]]:
+    """Every authority's keys as anchors (``/o/<slug>/anchor.json`` lists one authority's)."""
+    session = db.get_session()
+    authorities = session.scalars(
+        select(Organisation).where(Organisation.kind == OrgKind.AUTHORITY).order_by(Organisation.id)
+    ).all()
+    return [a.to_json() for org in authorities for a in publishing.authority_anchors(session, org, _base_url())]
+
+
+def _base_url() -> str:
+    return str(current_app.config["BASE_URL"]).rstrip("/")
 
 
 def _published() -> documents.PublishedDocuments:
     session = db.get_session()
     published = documents.load_published(
         session,
-        base_url=str(current_app.config["BASE_URL"]).rstrip("/"),
+        base_url=_base_url(),
         kek=current_app.config["KEY_ENCRYPTION_KEY"],
         now=datetime.now(UTC),
         cache=current_app.extensions.get(CACHE_EXTENSION),
