@@ -121,3 +121,37 @@ def test_a_server_that_does_not_answer_in_time_gives_the_phones_verdict(
     elapsed = page.evaluate("performance.getEntriesByName('certsvc-verdict')[0].startTime") / 1000
     assert 4 <= elapsed < 8, elapsed
     assert held
+
+
+def test_a_phone_offline_past_the_status_lists_ttl_does_not_confirm_the_status(
+    phone: tuple[Any, Any], live_server: LiveServer
+) -> None:
+    context, page = phone
+    visit_then_go_offline(context, page, live_server.url + "/verify")
+    later = page.evaluate(
+        """async (text) => {
+          const local = await import("/verify/assets/offline/local.js");
+          const here = await local.verifyHere(text, "en", Date.now() + 2 * 3600 * 1000);
+          return {reasons: here.result.reasons, title: here.view.title};
+        }""",
+        live_server.qr_text(COSIGNED),
+    )
+    assert later == {"reasons": ["status_stale"], "title": "Not valid: the status could not be confirmed as of now"}
+
+
+def test_a_phone_refuses_a_trust_list_older_than_one_it_has_seen(
+    phone: tuple[Any, Any], live_server: LiveServer
+) -> None:
+    context, page = phone
+    visit_then_go_offline(context, page, live_server.url + "/verify")
+    page.evaluate(
+        """async () => {
+          const lists = await caches.open("certsvc-verify-lists");
+          const held = await (await lists.match("/verify/assets/offline/held.json")).json();
+          for (const authority of Object.keys(held)) held[authority] += 1;  // a newer version was seen
+          await lists.put("/verify/assets/offline/held.json", new Response(JSON.stringify(held)));
+        }"""
+    )
+    result = open_link(page, live_server.qr_text(COSIGNED))
+    expect(result).to_have_attribute("data-status", "invalid")
+    expect(page.get_by_role("heading", name="Not valid: no trust list for the holder's country")).to_be_visible()
