@@ -155,3 +155,21 @@ def test_a_phone_refuses_a_trust_list_older_than_one_it_has_seen(
     result = open_link(page, live_server.qr_text(COSIGNED))
     expect(result).to_have_attribute("data-status", "invalid")
     expect(page.get_by_role("heading", name="Not valid: no trust list for the holder's country")).to_be_visible()
+
+
+def test_a_spanish_phone_reads_the_offline_verdict_in_spanish(browser: Any, live_server: LiveServer) -> None:
+    spanish = live_server.app.extensions["certsvc.languages"]["es"].messages
+    context = browser.new_context(locale="es-ES", viewport=PHONE, is_mobile=True)
+    try:
+        page = context.new_page()
+        visit_then_go_offline(context, page, live_server.url + "/verify")
+        result = open_link(page, live_server.qr_text(COSIGNED))
+        expect(result).to_have_attribute("data-checked-by", "phone")
+        expect(page.get_by_role("heading", name=spanish["Recognised"], exact=True)).to_be_visible()
+        checked = spanish.get(
+            "Checked on this phone; lists as of %(date)s.", "Checked on this phone; lists as of %(date)s."
+        )
+        expect(result.locator(".checked")).to_contain_text(checked.split("%(date)s")[0].strip())
+        expect(result.locator(".recognition")).not_to_contain_text("Recognised in")
+    finally:
+        context.close()
