@@ -20,7 +20,7 @@ from certsvc.credentials.errors import ImageError, ImageTooLarge, InputTooLarge
 from certsvc.qr.errors import MultipleQRCodes
 from certsvc.web import page_assets
 from certsvc.web.i18n import gettext as _
-from verifier import api, counting, documents, limits, web_messages
+from verifier import api, counting, documents, limits, offline_web, web_messages
 
 bp = Blueprint("verify", __name__)
 ASSETS = frozenset({"verify.js", "verify.css"})
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     counting.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(offline_web.bp)
 
 
 @bp.get("/verify")

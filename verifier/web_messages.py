@@ -151,6 +151,58 @@ KINDS = {
 }
 
 
+#: Sentences of the view beyond the tables above (the browser's verifier gets them too).
+STRINGS = {
+    "details_title": N_("Credential details"),
+    "details_title_invalid": N_("Details as written in the credential (not confirmed)"),
+    "national": N_("%(title)s (%(framework)s level %(level)s)"),
+    "recognition": N_("Recognised in %(country)s as %(title)s (%(framework)s level %(level)s) by %(authority)s."),
+    "prior_skills": N_(
+        "This credential recognises skills the worker already had on arrival. They were assessed by %(method)s "
+        "on %(date)s."
+    ),
+    "evidence": N_("Evidence: %(evidence)s"),
+}
+
+#: The rows of the details list, in order: a key the browser's verifier fills, and the label.
+DETAIL_LABELS = (
+    ("holder", N_("Holder")),
+    ("birth_date", N_("Date of birth")),
+    ("nationality", N_("Nationality")),
+    ("qualification", N_("Qualification")),
+    ("level", N_("Level")),
+    ("isco", N_("Occupation (ISCO-08)")),
+    ("asean", N_("ASEAN reference level")),
+    ("kind", N_("Kind")),
+    ("issuer", N_("Issued by")),
+    ("cosigner", N_("Co-signed by")),
+    ("valid_from", N_("Valid from")),
+    ("valid_until", N_("Valid until")),
+    ("id", N_("Credential ID")),
+)
+
+
+def exported_messages() -> dict[str, Any]:
+    """Every message the view needs, in the request's language, for the page's own verifier."""
+
+    def translated(table: dict[str, str]) -> dict[str, str]:
+        return {key: _(message) for key, message in table.items()}
+
+    return {
+        "language": current_language().code,
+        "verdicts": {status: [_(title), _(text)] for status, (title, text) in VERDICTS.items()},
+        "check_labels": translated(CHECK_LABELS),
+        "short_reasons": translated(SHORT_REASONS),
+        "default_short_reason": _(DEFAULT_SHORT_REASON),
+        "passed": translated(PASSED),
+        "failed": translated(FAILED),
+        "assessment_methods": translated(ASSESSMENT_METHODS),
+        "kinds": translated(KINDS),
+        "detail_labels": [[key, _(label)] for key, label in DETAIL_LABELS],
+        "strings": translated(STRINGS),
+    }
+
+
 def result_view(result: dict[str, Any], *, checked_at: datetime, site: str) -> dict[str, Any]:
     """Build everything the page shows about one result, as plain strings in the page's language."""
     summary = result.get("summary") or {}
@@ -163,9 +215,9 @@ def result_view(result: dict[str, Any], *, checked_at: datetime, site: str) -> d
         "prior_skills": _prior_skills(summary),
         "checks": [_check(check, names) for check in result.get("checks", [])],
         "details": _details(summary),
-        "details_title": _("Credential details")
+        "details_title": _(STRINGS["details_title"])
         if result["status"] != "invalid"
-        else _("Details as written in the credential (not confirmed)"),
+        else _(STRINGS["details_title_invalid"]),
         "checked": _("Checked on %(time)s at %(site)s.", time=checked_at.strftime("%Y-%m-%d %H:%M UTC"), site=site),
     }
 
@@ -203,9 +255,7 @@ def _names(result: dict[str, Any], summary: dict[str, Any]) -> dict[str, str]:
     rule = result.get("recognition") or summary.get("equivalent_to") or {}
     national = ""
     if rule:
-        national = _(
-            "%(title)s (%(framework)s level %(level)s)", **_strings(rule, "national_title", "framework", "level")
-        )
+        national = _(STRINGS["national"], **_strings(rule, "national_title", "framework", "level"))
     issued = str(summary.get("valid_from") or "")[:10]
     return {
         "issuer": _name(summary.get("issuer")),
@@ -233,7 +283,7 @@ def _recognition(recognition: dict[str, Any] | None) -> str | None:
     if current_language().code == "en":
         return str(recognition.get("statement", ""))
     return _(
-        "Recognised in %(country)s as %(title)s (%(framework)s level %(level)s) by %(authority)s.",
+        STRINGS["recognition"],
         country=str(recognition.get("country_name") or ""),
         **_strings(recognition, "national_title", "framework", "level", "authority"),
     )
@@ -245,13 +295,12 @@ def _prior_skills(summary: dict[str, Any]) -> str | None:
         return None
     method = ASSESSMENT_METHODS.get(str(assessment.get("method")))
     text = _(
-        "This credential recognises skills the worker already had on arrival. They were assessed by %(method)s "
-        "on %(date)s.",
+        STRINGS["prior_skills"],
         method=_(method) if method else str(assessment.get("method") or ""),
         date=str(assessment.get("assessed_on") or "")[:10],
     )
     evidence = assessment.get("evidence")
-    return f"{text} {_('Evidence: %(evidence)s', evidence=str(evidence))}" if evidence else text
+    return f"{text} {_(STRINGS['evidence'], evidence=str(evidence))}" if evidence else text
 
 
 def _details(summary: dict[str, Any]) -> list[tuple[str, str]]:

@@ -19,13 +19,24 @@
     return location.origin + location.pathname + "#" + digits;
   }
 
-  function postJson(url, body) {
+  // Past this the network is worse than slow 3G (whose whole page takes under 3 s): the phone's
+  // own verdict, in milliseconds, serves the employer better than more waiting (docs/verify.md).
+  var SERVER_TIMEOUT_MS = 4000;
+
+  function ServerUnreachable() { this.message = errorBox.dataset.offline; }
+
+  function postJson(url, body, timeoutMs) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller && timeoutMs ? setTimeout(function () { controller.abort(); }, timeoutMs) : null;
     return fetch(url + "?lang=" + encodeURIComponent(lang), {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
       body: JSON.stringify(body),
-      credentials: "same-origin"
-    }).then(function (response) {
+      credentials: "same-origin",
+      signal: controller ? controller.signal : undefined
+    }).catch(function () { throw new ServerUnreachable(); }).then(function (response) {
+      if (timer) clearTimeout(timer);
+      if (response.status >= 500 || response.status === 429) throw new ServerUnreachable();
       return response.json().catch(function () { return null; }).then(function (data) {
         if (!response.ok || !data) {
           throw new Error(data && data.message ? data.message : errorBox.dataset.offline);
@@ -35,8 +46,14 @@
     });
   }
 
+  // The verifier in this phone (templates/verify/offline/), when the server cannot answer in time.
+  function verifyHere(text) {
+    return import(slot.dataset.local).then(function (local) { return local.verifyHere(text, lang); });
+  }
+
   function fail(error) {
     var message = error && error.message && !(error instanceof TypeError) ? error.message : errorBox.dataset.offline;
+    if (error instanceof ServerUnreachable) message = errorBox.dataset.offline;
     errorBox.textContent = message;
     show(errorBox, true);
   }
@@ -52,15 +69,28 @@
   function verify(text) {
     var mine = ++latest;
     startChecking();
-    return postJson(slot.dataset.api, { credential: text, display: true })
-      .then(function (result) { if (mine === latest) render(result.display, text); })
+    return postJson(slot.dataset.api, { credential: text, display: true }, SERVER_TIMEOUT_MS)
+      .then(function (result) { if (mine === latest) render(result.display, text, "server"); })
+      .catch(function (error) {
+        if (!(error instanceof ServerUnreachable)) throw error;
+        return verifyHere(text).then(function (here) { if (mine === latest) render(here.view, text, "phone"); });
+      })
       .catch(function (error) { if (mine === latest) fail(error); })
       .then(function () { if (mine === latest) show(checking, false); });
   }
 
   // Upload and paste post the form to the server; the old verdict goes while the new page loads.
   document.querySelectorAll("form.upload, form.paste").forEach(function (form) {
-    form.addEventListener("submit", function () { latest++; startChecking(); });
+    form.addEventListener("submit", function (event) {
+      // With no network the form cannot reach the server: pasted text is checked on this phone.
+      if (navigator.onLine === false && form.classList.contains("paste")) {
+        event.preventDefault();
+        verify(form.elements.credential.value);
+        return;
+      }
+      latest++;
+      startChecking();
+    });
   });
 
   function setSlot(root, name, value) {
@@ -81,9 +111,10 @@
     });
   }
 
-  function render(view, text) {
+  function render(view, text, source) {
     var section = template.content.firstElementChild.cloneNode(true);
     section.dataset.status = view.status;
+    section.dataset.checkedBy = source;
     ["title", "text", "recognition", "prior_skills", "details_title", "checked"].forEach(function (name) {
       setSlot(section, name, view[name]);
     });
@@ -183,6 +214,17 @@
       video.play().then(tick);
     }).catch(fail);
   }
+
+  // After the page is up (never before the verdict): keep what the page needs to verify offline.
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !slot.dataset.sw) return;
+    navigator.serviceWorker.register(slot.dataset.sw, { scope: "/", type: "module" }).catch(function () {});
+    window.addEventListener("online", function () {
+      if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("refresh-lists");
+    });
+  }
+  if (document.readyState === "complete") keepForOffline();
+  else window.addEventListener("load", keepForOffline);
 
   var existing = slot.querySelector(".result");
   if (existing) bindResult(existing);

@@ -1,0 +1,92 @@
+// Bytes and text read as strictly as the Python core reads them: canonical base64url,
+// UTF-8 that must decode, JSON objects without duplicate member names.
+
+/** A check failed; `code` is the Python error's code, `reason` its data.reason (if any). */
+export class VerifyError extends Error {
+  constructor(code, message, reason = null) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+export const malformed = (message, reason = null) => new VerifyError("malformed", message, reason);
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+export function b64urlEncode(bytes) {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function b64urlDecode(unverifiedText) {
+  if (typeof unverifiedText !== "string" || !B64URL.test(unverifiedText) || unverifiedText.length % 4 === 1) {
+    throw malformed("not base64url text");
+  }
+  const padded = unverifiedText.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (unverifiedText.length % 4)) % 4);
+  const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+  // One byte string has one encoding: the QR transport rebuilds the signed text from bytes.
+  if (b64urlEncode(bytes) !== unverifiedText) throw malformed("non-canonical base64url text");
+  return bytes;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+export const utf8 = (bytes) => UTF8.decode(bytes);
+export const utf8Bytes = (text) => new TextEncoder().encode(text);
+
+/** Parse UTF-8 JSON bytes (or text) that must be an object without duplicate member names. */
+export function parseJsonObject(unverified, what) {
+  let value;
+  try {
+    const text = typeof unverified === "string" ? unverified : utf8(unverified);
+    value = JSON.parse(text);
+    assertNoDuplicates(text);
+  } catch (error) {
+    throw malformed(`${what} is not valid UTF-8 JSON`);
+  }
+  if (!isObject(value)) throw malformed(`${what} must be a JSON object`);
+  return value;
+}
+
+export function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** True for a JSON integer (Python's int, not bool or float). */
+export function isInt(value) {
+  return typeof value === "number" && Number.isInteger(value);
+}
+
+// JSON.parse keeps the last of duplicate members; Python's reader (and ours) refuses them.
+// Runs on text JSON.parse accepted, so a plain scan for object keys is enough.
+function assertNoDuplicates(text) {
+  const stack = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1));
+        const keys = stack[stack.length - 1];
+        if (keys.has(key)) throw new Error("duplicate member name");
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === "{") {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      stack.push(null);
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+}
