@@ -214,9 +214,10 @@ def _deflate(data: bytes, zdict: bytes | None = None, level: int = 9, strategy: 
     return compressor.compress(data) + compressor.flush()
 
 
-def encode_v1(credential: CoSignedCredential, origin: str = BASE) -> bytes:
-    """Version 1 bytes as its encoder wrote them (headers, then payload; digests and dates in the side
-    channel; repeated values and JWT times as references to earlier values)."""
+def _v1_parts(credential: CoSignedCredential) -> tuple[bytes, bytes, bytes]:
+    """Version 1 as its encoder wrote it: the fixed part, the body to DEFLATE, the side channel
+    (headers, then payload; digests and dates in the side channel; repeated values and JWT times
+    as references to earlier values)."""
     skeletons, fields = [], []
     for part in (*(s.protected for s in credential.signatures), credential.payload):
         shape, part_fields = skeleton.split(part)
@@ -234,9 +235,14 @@ def encode_v1(credential: CoSignedCredential, origin: str = BASE) -> bytes:
             coded.append(value)
     kept, side = values.extract(coded)
     body = b"\n".join(skeletons) + b"\x00" + b"\x00".join(kept)
-    stream = _deflate(body, dictionary(1) + b"\x00" + origin.encode())
     head = bytes([v1.VERSION, len(credential.signatures), len(side)])
-    return head + b"".join(s.value for s in credential.signatures) + side + stream
+    return head + b"".join(s.value for s in credential.signatures), body, side
+
+
+def encode_v1(credential: CoSignedCredential) -> bytes:
+    """Version 1 bytes of a credential, for the verifier's origin."""
+    head, body, side = _v1_parts(credential)
+    return head + side + _deflate(body, _v1_zdict())
 
 
 def _mutate_digits(text: str, rng: random.Random) -> str:
@@ -483,6 +489,13 @@ def test_mutated_texts_give_the_same_outcome(modules, world, corpus, seed):
                     stream = _deflate(_mutate_bytes(body, rng), zdict)
                     new_side = _mutate_bytes(side, rng) if i % 5 == 0 else side
                     batch.add(f"{kind} {n} body {i}", _text_of(head + stream + new_side), trust)
+            elif n < len(chosen):
+                head, body, side = _v1_parts(chosen[n].credential)
+                for i in range(20):
+                    stream = _deflate(_mutate_bytes(body, rng), _v1_zdict())
+                    new_side = _mutate_bytes(side, rng) if i % 5 == 0 else side
+                    new_head = head[:2] + bytes([len(new_side) % 256]) + head[3:]
+                    batch.add(f"{kind} {n} body {i}", _text_of(new_head + new_side + stream), trust)
     for i in range(60):
         version = rng.choice([1, 2])
         batch.add(f"random bytes {i}", _text_of(bytes([version]) + rng.randbytes(rng.randrange(400))), ())
