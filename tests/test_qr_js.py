@@ -214,9 +214,10 @@ def _deflate(data: bytes, zdict: bytes | None = None, level: int = 9, strategy: 
     return compressor.compress(data) + compressor.flush()
 
 
-def encode_v1(credential: CoSignedCredential, origin: str = BASE) -> bytes:
-    """Version 1 bytes as its encoder wrote them (headers, then payload; digests and dates in the side
-    channel; repeated values and JWT times as references to earlier values)."""
+def _v1_parts(credential: CoSignedCredential) -> tuple[bytes, bytes, bytes]:
+    """Version 1 as its encoder wrote it: the fixed part, the body to DEFLATE, the side channel
+    (headers, then payload; digests and dates in the side channel; repeated values and JWT times
+    as references to earlier values)."""
     skeletons, fields = [], []
     for part in (*(s.protected for s in credential.signatures), credential.payload):
         shape, part_fields = skeleton.split(part)
@@ -234,9 +235,14 @@ def encode_v1(credential: CoSignedCredential, origin: str = BASE) -> bytes:
             coded.append(value)
     kept, side = values.extract(coded)
     body = b"\n".join(skeletons) + b"\x00" + b"\x00".join(kept)
-    stream = _deflate(body, dictionary(1) + b"\x00" + origin.encode())
     head = bytes([v1.VERSION, len(credential.signatures), len(side)])
-    return head + b"".join(s.value for s in credential.signatures) + side + stream
+    return head + b"".join(s.value for s in credential.signatures), body, side
+
+
+def encode_v1(credential: CoSignedCredential) -> bytes:
+    """Version 1 bytes of a credential, for the verifier's origin."""
+    head, body, side = _v1_parts(credential)
+    return head + side + _deflate(body, _v1_zdict())
 
 
 def _mutate_digits(text: str, rng: random.Random) -> str:
@@ -301,34 +307,32 @@ def _corpus_texts(corpus: Corpus) -> dict[str, list[str]]:
 
 
 def test_every_corpus_credential_decodes_byte_exact_in_the_browser(modules, corpus):
-    texts = _corpus_texts(corpus)
     batch = Batch()
-    for kind, kind_texts in texts.items():
+    wanted = []  # the compact JWS strings each case must give back
+    for kind, kind_texts in _corpus_texts(corpus).items():
         for case, text in zip(corpus.cases, kind_texts, strict=True):
             assert _bytes_of(text)[0] == (1 if kind == "v1" else 2)
-            batch.add(f"{kind} {case.label}", text, corpus.trust_lists)
-            if kind != "pinned":
-                batch.add(f"{kind} {case.label} without trust lists", text, ())
+            for trust_lists in (corpus.trust_lists, ()) if kind != "pinned" else (corpus.trust_lists,):
+                batch.add(f"{kind} {case.label} with {len(trust_lists)} trust lists", text, trust_lists)
+                wanted.append(case.credential.compacts())
     for vector in V1_VECTORS:
         batch.add(f"v1 vector {vector['name']}", vector["qr_text"], ())
+        wanted.append(vector["compact_jws"])
     got = batch.check(modules)
-    # Python itself got every credential back, so the browser did too.
-    credentials = [c.credential for c in corpus.cases]
-    assert all("error" not in outcome for outcome in got)
-    decoded = [o for o, label in zip(got, batch.labels, strict=True) if not label.startswith("v1 vector")]
-    per_kind = [c for c in credentials for _ in (0, 1)]  # pinned: one case each, the others: two
-    assert [o["compacts"] for o in decoded[: len(credentials)]] == [c.compacts() for c in credentials]
-    assert [o["compacts"] for o in decoded[len(credentials) : 3 * len(credentials)]] == [c.compacts() for c in per_kind]
-    vectors = [o["compacts"] for o, label in zip(got, batch.labels, strict=True) if label.startswith("v1 vector")]
-    assert vectors == [v["compact_jws"] for v in V1_VECTORS]
+    assert [outcome.get("compacts") for outcome in got] == wanted
 
 
 def test_decoding_takes_milliseconds_per_credential(modules, corpus):
     texts = _corpus_texts(corpus)
-    figures = {}
-    for kind in ("pinned", "unpinned", "v1"):
-        trust = _claims(corpus.trust_lists)
-        figures[kind] = modules.run(TIME, {"texts": texts[kind], "trust": trust, "rounds": 5})
+    trust = _claims(corpus.trust_lists)
+    figures: dict[str, Any] = {}
+    cdp = modules.page.context.new_cdp_session(modules.page)
+    for rate in (1, 4):  # 4: Chromium's CPU slowed down four times, a cheap phone
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+        for kind in ("pinned", "unpinned", "v1"):
+            figures[f"{kind}_cpu{rate}x"] = modules.run(TIME, {"texts": texts[kind], "trust": trust, "rounds": 5})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    cdp.detach()
     # first_ms: the first decode (fetching and checking the dictionary, indexing the trust lists).
     print("decode ms per credential in chromium (median of 5 rounds):", json.dumps(figures))
     assert max(f["median_ms"] for f in figures.values()) < 20
@@ -485,6 +489,13 @@ def test_mutated_texts_give_the_same_outcome(modules, world, corpus, seed):
                     stream = _deflate(_mutate_bytes(body, rng), zdict)
                     new_side = _mutate_bytes(side, rng) if i % 5 == 0 else side
                     batch.add(f"{kind} {n} body {i}", _text_of(head + stream + new_side), trust)
+            elif n < len(chosen):
+                head, body, side = _v1_parts(chosen[n].credential)
+                for i in range(20):
+                    stream = _deflate(_mutate_bytes(body, rng), _v1_zdict())
+                    new_side = _mutate_bytes(side, rng) if i % 5 == 0 else side
+                    new_head = head[:2] + bytes([len(new_side) % 256]) + head[3:]
+                    batch.add(f"{kind} {n} body {i}", _text_of(new_head + new_side + stream), trust)
     for i in range(60):
         version = rng.choice([1, 2])
         batch.add(f"random bytes {i}", _text_of(bytes([version]) + rng.randbytes(rng.randrange(400))), ())
