@@ -20,13 +20,13 @@ from verifier.pipeline import verify
 MAX_RATIO = 1.6
 
 
-def _median_ratio(ours: Callable[[], object], baseline: Callable[[], object], rounds: int = 15, calls: int = 40) -> float:
+def _median_ratio(ours: Callable[[], object], baseline: Callable[[], object], rounds: int = 15) -> float:
     ratios = []
     for _ in range(rounds):
         times = []
         for fn in (ours, baseline):
             start = time.perf_counter()
-            for _ in range(calls):
+            for _ in range(40):
                 fn()
             times.append(time.perf_counter() - start)
         ratios.append(times[0] / times[1])

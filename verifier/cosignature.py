@@ -9,9 +9,8 @@ the provider's country (its ``host_country`` is the provider's ``country``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from certsvc.credentials.b64 import b64url_encode
 from certsvc.credentials.cosigned import CoSignedCredential
@@ -23,8 +22,7 @@ from verifier.reasons import Reason
 from verifier.result import VerificationResult
 
 
-@dataclass(frozen=True)
-class CoSignatureContext:
+class CoSignatureContext(NamedTuple):
     """What the co-signature check needs beyond the credential."""
 
     claims: Claims
