@@ -67,6 +67,7 @@ MAX_DISTANCE = 255
 #: A prefix shorter than this is cheaper as text (DEFLATE matches it anyway).
 MIN_PREFIX = 8
 _TEXT = 0x20
+_CONTROL = re.compile(rb"[\x00-\x1f]")
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 TIMESTAMP_LENGTH = 20
 
@@ -227,6 +228,8 @@ def decode_values(
     rebuilt: list[bytes] = []
     history: list[bytes | None] = []
     literals = iter(unverified_literals)
+    # Texts without a control byte (so none windowed) are taken as they are, unchecked one by one.
+    plain_texts = _CONTROL.search(b"".join(unverified_literals)) is None
     side = _SideReader(unverified_side)
     left = budget.left
     catalogue_used = False
@@ -235,7 +238,9 @@ def decode_values(
     while position < count:
         code = unverified_codes[position]
         if code == LITERAL:
-            value = _next_literal(literals)
+            value = next(literals, None) if plain_texts else _next_literal(literals)
+            if value is None:
+                raise QRDecodeError("the QR data holds fewer texts than its codes use")
             position += 1
         elif code == CATALOGUE:
             if entry is None or catalogue_used:
