@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from certsvc.credentials.b64 import b64url_encode
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.trustlist import Organisation, OrgKind, TrustedKey, TrustList
@@ -35,10 +34,8 @@ class CoSignatureContext(NamedTuple):
 
 def signature_ok(credential: CoSignedCredential, index: int, header: dict[str, Any], key: TrustedKey) -> bool:
     """Tell whether signature ``index`` verifies under ``key`` with the algorithm its header names."""
-    sig = credential.signatures[index]
-    signing_input = f"{b64url_encode(sig.protected)}.{credential.payload_b64}".encode("ascii")
     try:
-        return key.public.verify(header["alg"], sig.value, signing_input)
+        return key.public.verify(header["alg"], credential.signatures[index].value, credential.signing_input(index))
     except CertsvcError:
         return False
 

@@ -225,14 +225,15 @@ def decode_values(
     # The hot path of every verification: the commonest codes (a literal, a repeat) are handled
     # in the loop, the others by one function per code; locals stand in for attribute look-ups.
     keys = keys or _NO_KEYS
-    rebuilt: list[bytes] = []
+    # What each slot stands for (None for the catalogue's); the rebuilt values are these with the
+    # catalogue slot expanded into the entry's values, put together at the end.
     history: list[bytes | None] = []
     literals = iter(unverified_literals)
     # Texts without a control byte (so none windowed) are taken as they are, unchecked one by one.
     plain_texts = _CONTROL.search(b"".join(unverified_literals)) is None
     side = _SideReader(unverified_side)
     left = budget.left
-    catalogue_used = False
+    catalogue_at = -1
     count = len(unverified_codes)
     position = 0
     while position < count:
@@ -243,14 +244,13 @@ def decode_values(
                 raise QRDecodeError("the QR data holds fewer texts than its codes use")
             position += 1
         elif code == CATALOGUE:
-            if entry is None or catalogue_used:
+            if entry is None or catalogue_at >= 0:
                 raise QRDecodeError("the QR data uses a catalogue entry it does not pin, or uses it twice")
             left -= sum(map(len, entry))
             if left < 0:
                 budget.overdrawn()
-            rebuilt += entry
+            catalogue_at = len(history)
             history.append(None)
-            catalogue_used = True
             position += 1
             continue
         elif code in _WITH_DISTANCE:
@@ -272,15 +272,16 @@ def decode_values(
         left -= len(value)
         if left < 0:
             budget.overdrawn()
-        rebuilt.append(value)
         history.append(value)
     budget.left = left
-    if entry is not None and not catalogue_used:
+    if entry is not None and catalogue_at < 0:
         raise QRDecodeError("the QR data pins a catalogue entry it does not use")
     if next(literals, None) is not None:
         raise QRDecodeError("the QR data holds more texts than its codes use")
     side.finish()
-    return rebuilt
+    if catalogue_at < 0:
+        return history  # type: ignore[return-value]  # no catalogue slot: every value is bytes
+    return [*history[:catalogue_at], *(entry or ()), *history[catalogue_at + 1 :]]  # type: ignore[list-item]
 
 
 def _next_literal(literals: Iterator[bytes]) -> bytes:
