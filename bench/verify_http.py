@@ -180,6 +180,16 @@ class Endpoint:
 
 
 def request(connection: http.client.HTTPConnection, endpoint: Endpoint) -> int:
+    try:
+        return _send(connection, endpoint)
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        # The server closes a keep-alive connection left idle for its keep-alive time (2 s), which
+        # a busy machine can reach between two requests: open a new one, as any client does.
+        connection.close()
+        return _send(connection, endpoint)
+
+
+def _send(connection: http.client.HTTPConnection, endpoint: Endpoint) -> int:
     connection.request(endpoint.method, endpoint.path, body=endpoint.body, headers=endpoint.headers)
     response = connection.getresponse()
     response.read()
