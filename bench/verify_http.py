@@ -5,14 +5,15 @@
    gunicorn with 2 workers (gthread, so the client keeps its connections alive) on 127.0.0.1.
    A Python load client (threads, one keep-alive http.client connection each, bounded in time)
    measures the throughput of POST /api/v1/verify (a co-signed credential's QR text) and of
-   GET /healthz ({"status": "ok"}) in short alternating rounds; ``verify_http_vs_trivial`` is
-   the median of the per-round ratios verify / trivial (target >= 0.5). Pairing the rounds
+   GET /healthz ({"status": "ok"}) in short alternating rounds; ``http_verify_vs_trivial`` is
+   the median of the per-round ratios verify / trivial (target >= 0.7; also printed under its
+   older name ``verify_http_vs_trivial``). Pairing the rounds
    keeps the figure steady on a machine whose load changes.
 2. A copy of that database filled to 100,000 credentials is served by a second gunicorn, and
    sequential verifications alternate between the two. ``verify_time_100k_vs_1k`` is the median
    latency at 100k divided by the one at 1k (target: no growth, about 1).
 
-The last line is one JSON object with ``verify_http_vs_trivial`` and ``verify_time_100k_vs_1k``.
+The last line is one JSON object with ``http_verify_vs_trivial`` and ``verify_time_100k_vs_1k``.
 """
 
 from __future__ import annotations
@@ -179,6 +180,16 @@ class Endpoint:
 
 
 def request(connection: http.client.HTTPConnection, endpoint: Endpoint) -> int:
+    try:
+        return _send(connection, endpoint)
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        # The server closes a keep-alive connection left idle for its keep-alive time (2 s), which
+        # a busy machine can reach between two requests: open a new one, as any client does.
+        connection.close()
+        return _send(connection, endpoint)
+
+
+def _send(connection: http.client.HTTPConnection, endpoint: Endpoint) -> int:
     connection.request(endpoint.method, endpoint.path, body=endpoint.body, headers=endpoint.headers)
     response = connection.getresponse()
     response.read()
@@ -272,10 +283,11 @@ def main() -> None:
             latency_small, latency_large = paired_latencies((port, other_port), verify, LATENCY_REQUESTS)
     for label, rates in (("POST /api/v1/verify", verify_rates), ("GET /healthz", trivial_rates)):
         print(f"{label:20s} median {statistics.median(rates):5.0f} req/s of {[round(r) for r in rates]}")
-    print(f"median of the per-round ratios: {ratio:.3f} (target >= 0.5)")
+    print(f"median of the per-round ratios: {ratio:.3f} (target >= 0.7)")
     print(f"median verification latency: {latency_small * 1e3:.2f} ms with {SIZES[0]:,} credentials, "
           f"{latency_large * 1e3:.2f} ms with {SIZES[1]:,} (target: no growth)")  # fmt: skip
     figures: dict[str, Any] = {
+        "http_verify_vs_trivial": round(ratio, 3),
         "verify_http_vs_trivial": round(ratio, 3),
         "verify_time_100k_vs_1k": round(latency_large / latency_small, 3),
         "verify_rps": round(statistics.median(verify_rates)),

@@ -8,9 +8,9 @@ contexts, and the JWT claims mirroring the credential (``iss``, ``jti``, ``sub``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from certsvc.credentials.errors import Malformed
 from certsvc.credentials.jws import parse_json_object
@@ -23,9 +23,8 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 _OB_CONTEXT_PREFIX = OB_CONTEXT.rpartition("-")[0]
 
 
-@dataclass(frozen=True)
-class Claims:
-    """What the checks read from a well-formed payload."""
+class Claims(NamedTuple):
+    """What the checks read from a well-formed payload (a named tuple: immutable and cheap to build)."""
 
     payload: dict[str, Any]
     credential_id: str
@@ -100,6 +99,13 @@ def _expiry(payload: dict[str, Any]) -> datetime | None:
 def _timestamp(value: Any) -> datetime:
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValueError("dates must be RFC 3339 date-times with a time zone")
+    return _utc(value)
+
+
+@lru_cache(maxsize=1024)
+def _utc(value: str) -> datetime:
+    # Cached: credentials of one day share their dates, and only RFC 3339 texts (35 characters
+    # at most) get here, so hostile values cannot fill the cache with long keys.
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 

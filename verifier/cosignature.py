@@ -9,11 +9,9 @@ the provider's country (its ``host_country`` is the provider's ``country``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from certsvc.credentials.b64 import b64url_encode
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.trustlist import Organisation, OrgKind, TrustedKey, TrustList
@@ -23,8 +21,7 @@ from verifier.reasons import Reason
 from verifier.result import VerificationResult
 
 
-@dataclass(frozen=True)
-class CoSignatureContext:
+class CoSignatureContext(NamedTuple):
     """What the co-signature check needs beyond the credential."""
 
     claims: Claims
@@ -37,10 +34,8 @@ class CoSignatureContext:
 
 def signature_ok(credential: CoSignedCredential, index: int, header: dict[str, Any], key: TrustedKey) -> bool:
     """Tell whether signature ``index`` verifies under ``key`` with the algorithm its header names."""
-    sig = credential.signatures[index]
-    signing_input = f"{b64url_encode(sig.protected)}.{credential.payload_b64}".encode("ascii")
     try:
-        return key.public.verify(header["alg"], sig.value, signing_input)
+        return key.public.verify(header["alg"], credential.signatures[index].value, credential.signing_input(index))
     except CertsvcError:
         return False
 

@@ -143,10 +143,13 @@ class VerificationCounter:
             batch = [self._queue.get()]
             # Gather for a moment: one transaction for many events costs far less CPU (and, on
             # SQLite, fsyncs) than one each, and the request threads keep the interpreter meanwhile.
-            deadline = time.monotonic() + self._gather_seconds
+            # Asleep, not waiting on the queue: a waiting reader is woken (and takes the GIL from a
+            # request thread) by every event queued.
+            if self._queue.qsize() < self._max_batch - 1:  # a full batch waiting is written at once
+                time.sleep(self._gather_seconds)
             while len(batch) < self._max_batch:
                 try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             try:

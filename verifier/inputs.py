@@ -13,7 +13,8 @@ from certsvc.qr.transport import MAX_TEXT_CHARS, decode_qr_text
 MAX_INPUT_CHARS = 128 * 1024
 # Any URL with a fragment is QR text (a JWS or credential file never holds "://" and "#"),
 # so that damaged digits get the QR decoder's reason rather than a JWS parse error.
-_QR_TEXT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S*#\S*$")
+# The look-ahead finds the first "#" going forward: "\S*#\S*" backtracked over every digit.
+_QR_TEXT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://(?=\S*?#)\S*$")
 
 
 def read_credential(unverified_input: str, trust_lists: Sequence[TrustList] = ()) -> CoSignedCredential:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from verifier.reasons import INVALIDATING, Reason
 
@@ -15,9 +15,11 @@ class Verdict(StrEnum):
     INVALID = "invalid"
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One check: its name, whether it passed, a plain sentence, and the reason if it failed."""
+
+    # A named tuple, not a frozen dataclass: as immutable, and several times cheaper to build
+    # (a verification records about ten).
 
     name: str
     ok: bool

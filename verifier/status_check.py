@@ -90,8 +90,8 @@ def _signed_by(status_list: VerifiedStatusList, provider: Organisation | None, t
 
 def _stale(result: VerificationResult, status_list: VerifiedStatusList, claims: Claims, now: datetime) -> bool:
     fresh_until = status_list.fresh_until()
-    age = ages.describe((now - status_list.issued_at).total_seconds())
     if fresh_until is not None and now >= fresh_until:
+        age = ages.describe((now - status_list.issued_at).total_seconds())
         good_for = ages.describe((fresh_until - status_list.issued_at).total_seconds())
         result.failed(
             "status",

@@ -33,6 +33,14 @@ class CoSignedCredential:
     def payload_b64(self) -> str:
         return b64url_encode(self.payload)
 
+    @cached_property
+    def _signed_payload(self) -> bytes:
+        return b"." + self.payload_b64.encode("ascii")
+
+    def signing_input(self, index: int) -> bytes:
+        """The bytes signature ``index`` signs: its protected header and the payload, base64url, joined by a dot."""
+        return b64url_encode(self.signatures[index].protected).encode("ascii") + self._signed_payload
+
     def compact(self, index: int) -> str:
         """Return signature ``index`` as a standard compact JWS."""
         sig = self.signatures[index]

@@ -182,7 +182,7 @@ def _checked_header(unverified_header: bytes, typ: str) -> dict[str, Any]:
 def parse_json_object(unverified: bytes, what: str) -> dict[str, Any]:
     """Decode UTF-8 JSON that must be an object without duplicate member names."""
     try:
-        value = json.loads(unverified.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = _STRICT_JSON.decode(unverified.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Malformed(f"{what} is not valid UTF-8 JSON") from exc
     if not isinstance(value, dict):
@@ -200,3 +200,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(result) != len(pairs):
         raise ValueError("duplicate member name")
     return result
+
+
+#: Built once: ``json.loads`` with hooks builds a new decoder on every call, a visible share of a verification.
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)

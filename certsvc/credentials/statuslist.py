@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 from certsvc.credentials.b64 import b64url_decode, b64url_encode
@@ -168,6 +169,11 @@ class VerifiedStatusList:
 
     def fresh_until(self) -> datetime | None:
         """The moment after which the list no longer tells the status as of now (``iat + ttl``, or ``exp``)."""
+        return self._fresh_until
+
+    @cached_property
+    def _fresh_until(self) -> datetime | None:
+        # Worked out once per list: every verification against it asks.
         ends = [t for t in (self.expires_at, self._ttl_end()) if t is not None]
         return min(ends, default=None)
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -67,6 +67,7 @@ MAX_DISTANCE = 255
 #: A prefix shorter than this is cheaper as text (DEFLATE matches it anyway).
 MIN_PREFIX = 8
 _TEXT = 0x20
+_CONTROL = re.compile(rb"[\x00-\x1f]")
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 TIMESTAMP_LENGTH = 20
 
@@ -204,7 +205,11 @@ class Budget:
         """Take ``size`` bytes from the budget; refuse once it is spent."""
         self.left -= size
         if self.left < 0:
-            raise InputTooLarge("the QR data expands beyond its limit", limit=self.limit)
+            self.overdrawn()
+
+    def overdrawn(self) -> None:
+        """Refuse: the budget is spent (a caller that counts in a local variable calls this)."""
+        raise InputTooLarge("the QR data expands beyond its limit", limit=self.limit)
 
 
 def decode_values(
@@ -217,38 +222,66 @@ def decode_values(
     keys: KeyNames | None = None,
 ) -> list[bytes]:
     """Rebuild every value from the codes, literals, side channel and the pinned entry's values."""
-    rebuilt: list[bytes] = []
+    # The hot path of every verification: the commonest codes (a literal, a repeat) are handled
+    # in the loop, the others by one function per code; locals stand in for attribute look-ups.
+    keys = keys or _NO_KEYS
+    # What each slot stands for (None for the catalogue's); the rebuilt values are these with the
+    # catalogue slot expanded into the entry's values, put together at the end.
     history: list[bytes | None] = []
     literals = iter(unverified_literals)
+    # Texts without a control byte (so none windowed) are taken as they are, unchecked one by one.
+    plain_texts = _CONTROL.search(b"".join(unverified_literals)) is None
     side = _SideReader(unverified_side)
+    left = budget.left
+    catalogue_at = -1
+    count = len(unverified_codes)
     position = 0
-    while position < len(unverified_codes):
+    while position < count:
         code = unverified_codes[position]
-        if code == CATALOGUE:
-            if entry is None or None in history:
+        if code == LITERAL:
+            value = next(literals, None) if plain_texts else _next_literal(literals)
+            if value is None:
+                raise QRDecodeError("the QR data holds fewer texts than its codes use")
+            position += 1
+        elif code == CATALOGUE:
+            if entry is None or catalogue_at >= 0:
                 raise QRDecodeError("the QR data uses a catalogue entry it does not pin, or uses it twice")
-            budget.charge(sum(map(len, entry)))
-            rebuilt += entry
+            left -= sum(map(len, entry))
+            if left < 0:
+                budget.overdrawn()
+            catalogue_at = len(history)
             history.append(None)
             position += 1
             continue
-        if code in _WITH_DISTANCE:
-            if position + 1 >= len(unverified_codes):
+        elif code in _WITH_DISTANCE:
+            if position + 1 >= count:
                 raise QRDecodeError("the QR data ends inside a value code")
-            value = _decode_reference(code, unverified_codes[position + 1], history, side, literals)
+            distance = unverified_codes[position + 1]
+            earlier = history[-distance] if 1 <= distance <= len(history) else None
+            if code == REPEAT and earlier is not None:
+                value = earlier
+            else:
+                value = _decode_reference(code, earlier, side, literals)
             position += 2
         else:
-            value = _decode_plain(code, side, literals, origin, keys or _NO_KEYS)
+            decode = _PLAIN.get(code)
+            if decode is None:
+                raise QRDecodeError("the QR data holds an unknown value code")
+            value = decode(side, origin, keys)
             position += 1
-        budget.charge(len(value))
-        rebuilt.append(value)
+        left -= len(value)
+        if left < 0:
+            budget.overdrawn()
         history.append(value)
-    if entry is not None and None not in history:
+    budget.left = left
+    if entry is not None and catalogue_at < 0:
         raise QRDecodeError("the QR data pins a catalogue entry it does not use")
     if next(literals, None) is not None:
         raise QRDecodeError("the QR data holds more texts than its codes use")
     side.finish()
-    return rebuilt
+    if catalogue_at < 0:
+        return history  # type: ignore[return-value]  # no catalogue slot: every value is bytes
+    return [*history[:catalogue_at], *(entry or ()), *history[catalogue_at + 1 :]]  # type: ignore[list-item]
 
 
 def _next_literal(literals: Iterator[bytes]) -> bytes:
@@ -262,23 +295,36 @@ def _next_literal(literals: Iterator[bytes]) -> bytes:
     return literal
 
 
-def _decode_plain(code: int, side: _SideReader, literals: Iterator[bytes], origin: bytes, keys: KeyNames) -> bytes:
-    if code == LITERAL:
-        return _next_literal(literals)
-    if code == NUMBER:
-        number = int.from_bytes(side.take(3), "big")
-        if number < 1000:
-            raise QRDecodeError("a number the QR data holds in bytes is too small to be written so")
-        return str(number).encode()
-    if code == KEY:
-        return _key(side.take(KEY_HASH_BYTES), keys)
-    codec = V2_BY_MARKER.get(code)
-    if codec is not None:
+def _number_of(side: _SideReader, origin: bytes, keys: KeyNames) -> bytes:
+    number = int.from_bytes(side.take(3), "big")
+    if number < 1000:
+        raise QRDecodeError("a number the QR data holds in bytes is too small to be written so")
+    return str(number).encode()
+
+
+def _key_of(side: _SideReader, origin: bytes, keys: KeyNames) -> bytes:
+    return _key(side.take(KEY_HASH_BYTES), keys)
+
+
+def _identifier_of(side: _SideReader, origin: bytes, keys: KeyNames) -> bytes:
+    number = int.from_bytes(side.take(5), "big")
+    return origin + CREDENTIAL_PATH + bytes(_CROCKFORD[(number >> (5 * i)) & 31] for i in range(7, -1, -1))
+
+
+def _codec_decoder(codec: values._Codec) -> Callable[[_SideReader, bytes, KeyNames], bytes]:
+    def decode(side: _SideReader, origin: bytes, keys: KeyNames) -> bytes:
         return codec.from_raw(side.take(codec.size))
-    if code == IDENTIFIER:
-        number = int.from_bytes(side.take(5), "big")
-        return origin + CREDENTIAL_PATH + bytes(_CROCKFORD[(number >> (5 * i)) & 31] for i in range(7, -1, -1))
-    raise QRDecodeError("the QR data holds an unknown value code")
+
+    return decode
+
+
+#: How each code without a distance rebuilds its value (the literal is read in the loop).
+_PLAIN: dict[int, Callable[[_SideReader, bytes, KeyNames], bytes]] = {
+    NUMBER: _number_of,
+    KEY: _key_of,
+    **{marker: _codec_decoder(codec) for marker, codec in V2_BY_MARKER.items()},
+    IDENTIFIER: _identifier_of,
+}
 
 
 def _key(name: bytes, keys: KeyNames) -> bytes:
@@ -294,10 +340,7 @@ def _key(name: bytes, keys: KeyNames) -> bytes:
     return uri
 
 
-def _decode_reference(
-    code: int, distance: int, history: list[bytes | None], side: _SideReader, literals: Iterator[bytes]
-) -> bytes:
-    earlier = history[-distance] if 1 <= distance <= len(history) else None
+def _decode_reference(code: int, earlier: bytes | None, side: _SideReader, literals: Iterator[bytes]) -> bytes:
     if earlier is None:
         raise QRDecodeError("the QR data refers to a value it does not hold")
     if code == REPEAT:

@@ -7,6 +7,7 @@ back-reference per field.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -88,40 +89,43 @@ def join(unverified_skeleton: bytes, values: Iterable[bytes], final: bool = True
     With ``final=False`` the values may hold more than this skeleton needs (an iterator
     shared by several skeletons).
     """
-    chunks, string_slots = _template(unverified_skeleton)
+    chunks = _template(unverified_skeleton)
     pending = iter(values)
-    out = [chunks[0]]
-    try:
-        for is_string, chunk in zip(string_slots, chunks[1:], strict=True):
-            value = next(pending)
-            out += (b'"', value, b'"', chunk) if is_string else (value, chunk)
-    except StopIteration as exc:
-        raise QRDecodeError("the QR data has fewer values than its template needs") from exc
+    slots = len(chunks) - 1
+    taken = list(itertools.islice(pending, slots))
+    if len(taken) != slots:
+        raise QRDecodeError("the QR data has fewer values than its template needs")
     if final and next(pending, None) is not None:
         raise QRDecodeError("the QR data has more values than its template needs")
+    # Chunks and values alternate: chunk, value, chunk, ..., value, chunk.
+    out: list[bytes] = [b""] * (2 * slots + 1)
+    out[0::2] = chunks
+    out[1::2] = taken
     return b"".join(out)
 
 
 @lru_cache(maxsize=64)
-def _template(unverified_skeleton: bytes) -> tuple[tuple[bytes, ...], tuple[bool, ...]]:
-    """Cut a skeleton into the literal chunks between its slots (cached: skeletons repeat)."""
+def _template(unverified_skeleton: bytes) -> tuple[bytes, ...]:
+    """Cut a skeleton into the literal chunks between its slots (cached: skeletons repeat).
+
+    A string slot's quotes belong to the chunks around it, so that joining is plain alternation.
+    """
     chunks: list[bytes] = []
-    string_slots: list[bool] = []
     current = bytearray()
     position = 0
     for match in _SKELETON_TOKEN.finditer(unverified_skeleton):
         _add_gap(current, unverified_skeleton[position : match.start()])
         token = match.group()
         if token in (STRING_SLOT, NUMBER_SLOT):
-            chunks.append(bytes(current))
-            string_slots.append(token == STRING_SLOT)
-            current = bytearray()
+            is_string = token == STRING_SLOT
+            chunks.append(bytes(current + _QUOTE_BYTE) if is_string else bytes(current))
+            current = bytearray(_QUOTE_BYTE if is_string else b"")
         else:
             current += token
         position = match.end()
     _add_gap(current, unverified_skeleton[position:])
     chunks.append(bytes(current))
-    return tuple(chunks), tuple(string_slots)
+    return tuple(chunks)
 
 
 def _add_gap(current: bytearray, gap: bytes) -> None:

@@ -43,7 +43,9 @@ def _days(text: bytes) -> bytes | None:
     return days.to_bytes(2, "big") if 0 <= days <= _MAX_DAYS else None
 
 
+@lru_cache(maxsize=4096)
 def _day(raw: bytes) -> str:
+    # Cached: two bytes name at most 65,536 days, and a verifier sees the same few dates over and over.
     return (_DAY_ZERO + timedelta(days=int.from_bytes(raw, "big"))).isoformat()
 
 
