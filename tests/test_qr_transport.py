@@ -619,3 +619,11 @@ def test_version_2_decodes_fast(world, samples):
     per_decode = (time.perf_counter() - started) / rounds
     print(f"version 2 decode: {per_decode * 1e6:.0f} us")
     assert per_decode < 0.005  # generous: a shared, busy machine must not fail it
+
+
+@pytest.mark.parametrize("prefix", ["HTTP://[X/V", "HTTP://[1.2.3.4]/V", "HTTPS://℀/V", "HTTP://[::1/V"])
+def test_a_prefix_whose_host_cannot_be_parsed_is_malformed_not_a_crash(world, prefix):
+    digits = encode_qr_text(world.credential(), VERIFY_URL).rpartition("#")[2]
+    with pytest.raises(QRDecodeError) as refused:
+        decode_qr_text(f"{prefix}#{digits}")
+    assert refused.value.code == "qr_malformed"

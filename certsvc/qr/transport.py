@@ -99,5 +99,8 @@ def _int_to_digits(number: int) -> str:
 
 @lru_cache(maxsize=64)
 def _origin(prefix: str) -> str:
-    parts = urlsplit(prefix.lower())
+    try:
+        parts = urlsplit(prefix.lower())
+    except ValueError as exc:  # an unparseable host ("[X", "[1.2.3.4]", "℀") is a damaged QR text
+        raise QRDecodeError("the verification URL before '#' is not a valid address") from exc
     return f"{parts.scheme}://{parts.netloc}"
