@@ -21,7 +21,7 @@ TEMPLATES = catalogue.project_root() / "templates"
 #: Attributes a user reads (or hears from a screen reader).
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
 #: Text that is the same in every language: the product's and standards' names, units, codes.
-SAME_IN_EVERY_LANGUAGE = {"certsvc", "UTC", "ISCO-08", "OpenAPI", "JSON", "CSV", "PDF", "QR", "API", "curl -X"}
+SAME_IN_EVERY_LANGUAGE = {"certsvc", "UTC", "ISCO-08", "OpenAPI", "JSON", "CSV", "PDF", "QR", "API", "curl -X", "application/json"}
 
 _SAME = re.compile("|".join(re.escape(w) for w in sorted(SAME_IN_EVERY_LANGUAGE, key=len, reverse=True)))
 _MARKUP = re.compile(r'="|^-|^[\w-]+="?$|[<>]')
