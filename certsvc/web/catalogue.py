@@ -48,6 +48,7 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
         )
     },
 }
+_WORD = re.compile(r"[^\W\d_]")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 
 
@@ -84,7 +85,7 @@ def extract(root: Path | None = None) -> dict[str, list[str]]:
         str(root), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     ):
         for text in message if isinstance(message, tuple) else (message,):
-            if text:
+            if text and _WORD.search(text):  # a default value such as "7" is not a message
                 found.setdefault(text, []).append(f"{path}:{line}")
     return found
 
