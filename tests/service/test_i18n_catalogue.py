@@ -21,7 +21,9 @@ TEMPLATES = catalogue.project_root() / "templates"
 #: Attributes a user reads (or hears from a screen reader).
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
 #: Text that is the same in every language: the product's and standards' names, units, codes.
-SAME_IN_EVERY_LANGUAGE = {"certsvc", "UTC", "ISCO-08", "OpenAPI", "JSON", "CSV", "PDF", "QR", "API", "curl -X", "application/json"}
+SAME_IN_EVERY_LANGUAGE = {
+    *("certsvc", "UTC", "ISCO-08", "OpenAPI", "JSON", "CSV", "PDF", "QR", "API", "curl -X", "application/json"),
+}
 
 _SAME = re.compile("|".join(re.escape(w) for w in sorted(SAME_IN_EVERY_LANGUAGE, key=len, reverse=True)))
 _MARKUP = re.compile(r'="|^-|^[\w-]+="?$|[<>]')
@@ -78,7 +80,7 @@ class _Text(HTMLParser):
 
 def untranslated_text(source: str) -> list[str]:
     """Words in a template's literal text (not in a ``{{ }}`` or ``{% %}``), where _() belongs."""
-    template = Environment(extensions=["jinja2.ext.i18n"]).parse(source)
+    template = Environment(extensions=["jinja2.ext.i18n"], autoescape=True).parse(source)
     # Every expression becomes a marker, so text on either side of it stays apart.
     literal = "\x00".join(node.data for node in template.find_all(nodes.TemplateData))
     parser = _Text()
