@@ -8,6 +8,7 @@ template that is not wrapped in ``_()``.
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -104,3 +105,22 @@ def test_the_template_scanner_sees_unwrapped_text() -> None:
 @pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_templates_wrap_every_text_in_gettext(path: Path) -> None:
     assert untranslated_text(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_cli_reports_and_appends_what_a_catalogue_lacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from certsvc.cli import main
+
+    assert CliRunner().invoke(main, ["i18n", "check"]).exit_code == 0
+    shutil.copytree(catalogue.translations_dir(), tmp_path / "translations")
+    with (tmp_path / "translations" / "es.po").open("a", encoding="utf-8") as handle:
+        handle.write('\nmsgid "Sign in"\nmsgstr ""\n')  # a translation lost: the catalogue now lacks it
+    monkeypatch.setattr(catalogue, "translations_dir", lambda: tmp_path / "translations")
+    monkeypatch.setattr(catalogue, "known_messages", lambda source: {**source, "A brand-new message": ["x.py:1"]})
+    checked = CliRunner().invoke(main, ["i18n", "check"])
+    assert checked.exit_code == 1 and "'A brand-new message'" in checked.output
+    assert "es: 1 untranslated" in checked.output
+    updated = CliRunner().invoke(main, ["i18n", "update"])
+    assert updated.exit_code == 0 and "es: 1 messages added" in updated.output
+    assert 'msgid "A brand-new message"\nmsgstr ""' in (tmp_path / "translations" / "my.po").read_text(encoding="utf-8")
