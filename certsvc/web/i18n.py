@@ -16,8 +16,6 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 from flask import Flask, g, request
 
-from certsvc.web import script_fonts
-
 DEFAULT = "en"
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -65,6 +63,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["country_name"] = country_name
     app.jinja_env.globals["language_name"] = language_name
+    from certsvc.web import script_fonts  # it serves through the access rules, which use this module
+
     script_fonts.init_app(app)
     app.before_request(_choose_language)
     app.after_request(_remember_language)

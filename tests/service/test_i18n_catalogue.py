@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from jinja2 import Environment, nodes
 
 from certsvc.web import catalogue
@@ -124,3 +125,12 @@ def test_the_cli_reports_and_appends_what_a_catalogue_lacks(tmp_path: Path, monk
     updated = CliRunner().invoke(main, ["i18n", "update"])
     assert updated.exit_code == 0 and "es: 1 messages added" in updated.output
     assert 'msgid "A brand-new message"\nmsgstr ""' in (tmp_path / "translations" / "my.po").read_text(encoding="utf-8")
+
+
+def test_an_error_page_speaks_the_pages_language(app: Flask) -> None:
+    client = app.test_client()
+    english = client.get("/o/no-such-organisation").get_data(as_text=True)
+    assert "404 Not Found" in english
+    burmese = client.get("/o/no-such-organisation?lang=my").get_data(as_text=True)
+    assert "404 ရှာမတွေ့ပါ" in burmese and "ဤစာမျက်နှာ မရှိပါ။" in burmese
+    assert "Not Found" not in burmese
