@@ -171,7 +171,7 @@ def users_page() -> ResponseReturnValue:
             )
         except AccountError as exc:
             session.rollback()
-            error, status = exc.message, exc.http_status
+            error, status = _(exc.message), exc.http_status
         else:
             session.commit()
             flash(_("User %(email)s added.", email=form.email.data))

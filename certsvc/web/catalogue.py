@@ -45,6 +45,11 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
             "FileField",
             "InputRequired",
             "DataRequired",
+            # The domain refusals the authority's and the accounts' pages show (translated by their views).
+            "AuthorityError",
+            "AuthorityConflict",
+            "OrganisationError",
+            "AccountError",
         )
     },
 }
