@@ -46,10 +46,7 @@ def load_languages() -> dict[str, Language]:
 
 def _display_name(code: str) -> str:
     """The language's name in itself, as people look for it in a switcher."""
-    try:
-        return str(Locale.parse(code).get_display_name(code)).capitalize()
-    except (ValueError, UnknownLocaleError):
-        return code
+    return language_name(code, code).capitalize()
 
 
 def init_app(app: Flask) -> None:
