@@ -30,7 +30,7 @@ from .journey_support import Journey, open_journey
 from .test_journey_migrant import read_slip, slip_for_a_cosigned_credential
 from .test_journey_provider import cohort_csv
 
-LANGUAGES = ["es", "my"]
+LANGUAGES = ["es", "fil", "my"]
 #: The demo's staff users and the areas of the service they work in.
 STAFF = {
     "provider": ("officer@klwa.example", ("/provider", "/account")),
