@@ -1,4 +1,4 @@
-"""Every page of every role, in Spanish and in Burmese, with no English sentence left on screen.
+"""Every page of every role, in Spanish, Filipino and Burmese, with no English sentence left on screen.
 
 Each role signs in through the pages (the demo users), switches language with the page's own
 switcher, then visits every page of its area: the area's pages without arguments and one
