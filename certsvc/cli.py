@@ -14,6 +14,7 @@ from certsvc.store.audit_commands import audit_group
 from certsvc.store.backup_commands import backup_command, restore_command
 from certsvc.store.db_commands import db
 from certsvc.store.keys_commands import keys_group
+from certsvc.web.catalogue_commands import i18n_group
 
 EXIT_CODES = {"recognized": 0, "authentic": 3, "invalid": 4}
 
@@ -229,3 +230,4 @@ main.add_command(audit_group)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(keys_group)
+main.add_command(i18n_group)

@@ -45,6 +45,11 @@ _EXAMPLE_ASSESSMENT = ("practical_test", "Bed bath, transfers and medication log
 _DEFAULT_CODES = ("SMAW2", "CARE2")
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogue: the import pages show it in their language."""
+    return message
+
+
 class CohortFileError(CertsvcError):
     """The file as a whole cannot be read as a cohort CSV."""
 
@@ -138,7 +143,7 @@ def _check_record(
     result: CohortValidation,
 ) -> None:
     if None in raw:
-        result.errors.append({"line": line, "column": None, "message": "this row has more fields than the header"})
+        result.errors.append({"line": line, "column": None, "message": N_("this row has more fields than the header")})
         return
     values = {str(k): str(v or "").strip() for k, v in raw.items()}
     if not any(values.values()):
@@ -199,7 +204,7 @@ def check_row(
     _id_number(values.get("id_number"), errors)
     sex = _sex(values.get("sex", ""), errors)
     if values.get("qualification_code") and values["qualification_code"] not in codes:
-        errors.append(("qualification_code", "is not one of your qualifications"))
+        errors.append(("qualification_code", N_("is not one of your qualifications")))
     kind = _kind(values.get("kind"), errors)
     method, summary, assessed_on = _assessment(values, kind, today, errors)
     if errors or None in (external_id, birth_date, nationality, kind):
@@ -226,14 +231,14 @@ def _external_id(value: str | None, errors: list[tuple[str, str]]) -> str | None
     if not value:
         return None
     if not _EXTERNAL_ID.match(value):
-        errors.append(("external_id", "use letters, digits and . _ : - only (at most 100)"))
+        errors.append(("external_id", N_("use letters, digits and . _ : - only (at most 100)")))
         return None
     return value
 
 
 def _name(value: str | None, errors: list[tuple[str, str]]) -> None:
     if value and any(ord(ch) < 32 for ch in value):
-        errors.append(("name", "holds a line break or control character"))
+        errors.append(("name", N_("holds a line break or control character")))
 
 
 def _birth_date(value: str | None, today: date, errors: list[tuple[str, str]]) -> date | None:
@@ -241,7 +246,7 @@ def _birth_date(value: str | None, today: date, errors: list[tuple[str, str]]) -
         return None
     born = _date(value, "birth_date", errors)
     if born and not date(1900, 1, 1) <= born <= today:
-        errors.append(("birth_date", "is not a plausible birth date"))
+        errors.append(("birth_date", N_("is not a plausible birth date")))
         return None
     return born
 
@@ -250,20 +255,20 @@ def _nationality(value: str | None, errors: list[tuple[str, str]]) -> str | None
     if not value:
         return None
     if not _COUNTRY.match(value.upper()):
-        errors.append(("nationality", "must be a two-letter country code such as PH"))
+        errors.append(("nationality", N_("must be a two-letter country code such as PH")))
         return None
     return value.upper()
 
 
 def _id_number(value: str | None, errors: list[tuple[str, str]]) -> None:
     if value and not normalize_id_number(value):
-        errors.append(("id_number", "must hold letters or digits"))
+        errors.append(("id_number", N_("must hold letters or digits")))
 
 
 def _sex(value: str, errors: list[tuple[str, str]]) -> str | None:
     sex = value.upper() or None
     if sex not in (None, "F", "M", "X"):
-        errors.append(("sex", "must be F, M, X or empty"))
+        errors.append(("sex", N_("must be F, M, X or empty")))
         return None
     return sex
 
@@ -274,7 +279,7 @@ def _kind(value: str | None, errors: list[tuple[str, str]]) -> Kind | None:
     try:
         return Kind(value)
     except ValueError:
-        errors.append(("kind", "must be training or prior_skills"))
+        errors.append(("kind", N_("must be training or prior_skills")))
         return None
 
 
@@ -286,25 +291,25 @@ def _assessment(
     if kind is not Kind.PRIOR_SKILLS:
         for column in ASSESSMENT_COLUMNS:
             if raw.get(column):
-                errors.append((column, "only prior_skills rows carry an assessment"))
+                errors.append((column, N_("only prior_skills rows carry an assessment")))
         return None, None, None
     # A column missing from ``raw`` was already reported (too long): check the others only.
     method = _method(raw["assessment_method"], errors) if "assessment_method" in raw else None
     summary = " ".join(raw.get("evidence_summary", "").split()) or None
     if "evidence_summary" in raw and not summary:
-        errors.append(("evidence_summary", "is required for prior_skills"))
+        errors.append(("evidence_summary", N_("is required for prior_skills")))
     elif summary and len(summary) > MAX_SUMMARY:
         errors.append(("evidence_summary", f"keep it to {MAX_SUMMARY} characters"))
         summary = None
     assessed_on = None
     if "assessed_on" in raw and not raw["assessed_on"]:
-        errors.append(("assessed_on", "is required for prior_skills"))
+        errors.append(("assessed_on", N_("is required for prior_skills")))
     elif raw.get("assessed_on"):
         assessed_on = _date(raw["assessed_on"], "assessed_on", errors)
         if assessed_on and assessed_on > today:
-            errors.append(("assessed_on", "is in the future"))
+            errors.append(("assessed_on", N_("is in the future")))
     if "assessor" in raw and not raw["assessor"]:
-        errors.append(("assessor", "is required for prior_skills"))
+        errors.append(("assessor", N_("is required for prior_skills")))
     return method, summary, assessed_on
 
 
@@ -321,5 +326,5 @@ def _date(value: str, column: str, errors: list[tuple[str, str]]) -> date | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append((column, "must be a date as YYYY-MM-DD"))
+        errors.append((column, N_("must be a date as YYYY-MM-DD")))
         return None

@@ -212,7 +212,7 @@ def _row_problem(error: dict[str, object]) -> str:
     where = _("Line %(line)s", line=error.get("line"))
     if error.get("column"):
         where += f", {error['column']}"
-    return f"{where}: {error.get('message')}"
+    return f"{where}: {_(str(error.get('message')))}"
 
 
 def _limits() -> dict[str, int]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from certsvc.web.i18n import current_language
+from certsvc.web.i18n import country_name, current_language
 from certsvc.web.i18n import gettext as _
 
 
@@ -284,7 +284,7 @@ def _recognition(recognition: dict[str, Any] | None) -> str | None:
         return str(recognition.get("statement", ""))
     return _(
         STRINGS["recognition"],
-        country=str(recognition.get("country_name") or ""),
+        country=country_name(recognition.get("country")) or str(recognition.get("country_name") or ""),
         **_strings(recognition, "national_title", "framework", "level", "authority"),
     )
 
@@ -310,7 +310,7 @@ def _details(summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows: list[tuple[str, Callable[[], Any]]] = [
         (N_("Holder"), lambda: holder.get("name")),
         (N_("Date of birth"), lambda: holder.get("birth_date")),
-        (N_("Nationality"), lambda: holder.get("nationality")),
+        (N_("Nationality"), lambda: country_name(holder.get("nationality"))),
         (N_("Qualification"), lambda: qualification.get("name")),
         (N_("Level"), lambda: level),
         (N_("Occupation (ISCO-08)"), lambda: qualification.get("isco_code")),
@@ -336,4 +336,4 @@ def _issuer(entry: Any) -> str | None:
     name, country = entry.get("name"), entry.get("country")
     if not name:
         return None
-    return f"{name} ({country})" if country else str(name)
+    return f"{name} ({country_name(country)})" if country else str(name)

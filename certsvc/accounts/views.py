@@ -26,6 +26,7 @@ from certsvc.store.models import Role, User
 from certsvc.web import openapi
 from certsvc.web.error_handlers import wants_json
 from certsvc.web.form_rules import CheckedForm, Text
+from certsvc.web.i18n import gettext as _
 from certsvc.web.workspace import workspace_endpoint
 
 bp = Blueprint("auth", __name__)
@@ -71,12 +72,17 @@ def login() -> ResponseReturnValue:
             hasher=password_hasher(),
             policy=_throttle_policy(),
         )
-    except InvalidLogin as exc:
+    except InvalidLogin:
         session.commit()  # the failure counts and is audited although the login did not happen
-        return render_template("auth/login.html", form=form, error=exc.message), 200
+        return render_template("auth/login.html", form=form, error=_("Sign-in failed: wrong email or password.")), 200
     except LoginThrottled as exc:
         headers = {"Retry-After": str(exc.data["retry_after"])}
-        return render_template("auth/login.html", form=form, error=exc.message), 429, headers
+        minutes = -(-int(exc.data["retry_after"]) // 60)
+        error = _(
+            "Too many failed sign-in attempts for this account from your address. Try again in %(minutes)s minutes.",
+            minutes=minutes,
+        )
+        return render_template("auth/login.html", form=form, error=error), 429, headers
     session.commit()
     log_in(user)
     # Each user lands where they work: the provider's dashboard, the embassy's queue, the authority's overview.
@@ -87,7 +93,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     """End the session (POST with a CSRF token, so another site cannot log you out)."""
     log_out()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
 
 
@@ -142,7 +148,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     session = db.get_session()
     record = api_tokens.revoke_token(session, require_principal(), token_id)
     session.commit()
-    flash(f"Token {record.prefix}… revoked.")
+    flash(_("Token %(prefix)s… revoked.", prefix=record.prefix))
     return redirect(url_for("auth.tokens"))
 
 
@@ -165,10 +171,10 @@ def users_page() -> ResponseReturnValue:
             )
         except AccountError as exc:
             session.rollback()
-            error, status = exc.message, exc.http_status
+            error, status = _(exc.message), exc.http_status
         else:
             session.commit()
-            flash(f"User {form.email.data} added.")
+            flash(_("User %(email)s added.", email=form.email.data))
             return redirect(url_for("auth.users"))
     members = session.scalars(select(User).where(User.org_id == principal.org.id).order_by(User.email))
     return render_template("auth/users.html", form=form, users=list(members), error=error), status

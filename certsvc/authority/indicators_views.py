@@ -8,6 +8,7 @@ filtered by corridor and year. Every chart downloads as CSV.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import date
@@ -23,6 +24,7 @@ from certsvc.authority.indicator_tables import Dashboard, build, csv_text, label
 from certsvc.credentials.errors import CertsvcError
 from certsvc.store import db
 from certsvc.store.models import Organisation, OrgKind
+from certsvc.web.i18n import country_name
 from certsvc.web.i18n import gettext as _
 
 bp = Blueprint("indicators", __name__)
@@ -150,8 +152,14 @@ def _charts(board: Dashboard) -> dict[str, object]:
 
 
 def _shown(value: str) -> str:
-    """A row or series name as the page shows it."""
+    """A row or series name as the page shows it (a corridor with its countries' names)."""
+    corridor = _CORRIDOR.fullmatch(value)
+    if corridor:
+        return f"{country_name(corridor[1])} → {country_name(corridor[2])}"
     return _(label_of(value))
+
+
+_CORRIDOR = re.compile(r"([A-Z]{2}) → ([A-Z]{2})")
 
 
 def _authority(slug: str) -> Organisation:

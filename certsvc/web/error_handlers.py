@@ -18,6 +18,7 @@ from certsvc.credentials.errors import (
     KeyMaterialError,
     VerificationError,
 )
+from certsvc.web import i18n
 
 HTTP_CODES = {
     400: "bad_request",
@@ -97,6 +98,49 @@ def _headers_for(exc: CertsvcError, status: int) -> dict[str, str]:
 def _respond(status: int, body: dict[str, Any], headers: dict[str, str]) -> tuple[Response | str, int, dict[str, str]]:
     if wants_json():
         return jsonify({**body, "status": status}), status, headers
-    title = HTTP_STATUS_CODES.get(status, "Error")
-    page = render_template("errors/error.html", status=status, title=title, error=body)
+    title = i18n.gettext(HTTP_STATUS_CODES.get(status, "Error"))
+    # The message is English (a parser's, a domain rule's); another language gets the status's own sentence.
+    explanation = None if i18n.current_language().code == i18n.DEFAULT else i18n.gettext(_explanation(status))
+    page = render_template("errors/error.html", status=status, title=title, error=body, explanation=explanation)
     return page, status, headers
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
+#: Werkzeug's names of the statuses a page may answer with, marked so that each is translated.
+_STATUS_TITLES = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Conflict"),
+    N_("Request Entity Too Large"),
+    N_("Unsupported Media Type"),
+    N_("Unprocessable Entity"),
+    N_("Too Many Requests"),
+    N_("Internal Server Error"),
+    N_("Service Unavailable"),
+    N_("Error"),
+)
+_EXPLANATIONS = {
+    400: N_("The request could not be understood. Go back, check what you entered and try again."),
+    401: N_("Sign in to see this page."),
+    403: N_("Your account may not open this page."),
+    404: N_("There is no such page. Check the address."),
+    405: N_("This page cannot be used that way."),
+    409: N_("This changed in the meantime. Reload the page and try again."),
+    413: N_("What you sent is too large."),
+    415: N_("This kind of file is not accepted."),
+    422: N_("What you sent could not be used. Check it and try again."),
+    429: N_("Too many requests. Wait a minute and try again."),
+}
+
+
+def _explanation(status: int) -> str:
+    if status >= 500:
+        return N_("Something went wrong on our side. Try again later.")
+    return _EXPLANATIONS.get(status, _EXPLANATIONS[400])

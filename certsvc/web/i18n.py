@@ -8,6 +8,7 @@ discovered at start-up, so no code changes. The page language comes from ``?lang
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -45,10 +46,7 @@ def load_languages() -> dict[str, Language]:
 
 def _display_name(code: str) -> str:
     """The language's name in itself, as people look for it in a switcher."""
-    try:
-        return str(Locale.parse(code).get_display_name(code)).capitalize()
-    except (ValueError, UnknownLocaleError):
-        return code
+    return language_name(code, code).capitalize()
 
 
 def init_app(app: Flask) -> None:
@@ -60,6 +58,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(_lookup, _lookup_plural, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["languages"] = languages
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["country_name"] = country_name
+    app.jinja_env.globals["language_name"] = language_name
+    from certsvc.web import script_fonts  # it serves through the access rules, which use this module
+
+    script_fonts.init_app(app)
     app.before_request(_choose_language)
     app.after_request(_remember_language)
 
@@ -74,6 +77,43 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """Translate with a plural form; catalogues hold the singular and plural as separate entries."""
     message = singular if num == 1 else plural
     return gettext(message, num=num, **variables)
+
+
+def country_name(code: str | None, language: str | None = None) -> str:
+    """A country's name (ISO 3166 alpha-2 ``code``) from CLDR, in ``language`` or the page's language.
+
+    Every page, message and printout names a country through here, so that a translated
+    sentence never carries an English name ("Reconocida en Filipinas", not "en the Philippines").
+    An unknown code is shown as it is.
+    """
+    if not code:
+        return ""
+    return str(_locale(language).territories.get(code.upper(), code))
+
+
+def language_name(code: str | None, language: str | None = None) -> str:
+    """A language's name (BCP 47 ``code``) from CLDR, in ``language`` or the page's language."""
+    if not code:
+        return ""
+    base = ALIASES.get(code, code)
+    return str(_locale(language).languages.get(base.replace("-", "_"), code))
+
+
+@cache
+def _cldr(code: str) -> Locale:
+    try:
+        return Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(DEFAULT)
+
+
+def _locale(language: str | None) -> Locale:
+    if language is None:
+        try:
+            language = current_language().code
+        except RuntimeError:  # outside a request: English
+            language = DEFAULT
+    return _cldr(ALIASES.get(language, language))
 
 
 def _lookup(message: str) -> str:

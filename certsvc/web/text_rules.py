@@ -56,25 +56,30 @@ def schema_pattern_requiring(character_class: str) -> str:
 MULTILINE_SCHEMA_PATTERN = SCHEMA_PATTERN.replace("\\u0000-\\u001f", "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f")
 
 
+def N_(message: str) -> str:
+    """Mark a form message for the catalogue; the page translates it where it shows it."""
+    return message
+
+
 class TextProblem(Enum):
     """Why a text value was refused: a stable code, the API's phrase and the form's message (a msgid)."""
 
-    EMPTY = ("empty", "must not be empty", "This field is required.")
-    TOO_LONG = ("too_long", "must be at most %(max)s characters", "Use at most %(max)s characters.")
+    EMPTY = ("empty", "must not be empty", N_("This field is required."))
+    TOO_LONG = ("too_long", "must be at most %(max)s characters", N_("Use at most %(max)s characters."))
     INVALID_ENCODING = (
         "invalid_encoding",
         "must be valid UTF-8 text (it holds U+FFFD or an unpaired surrogate)",
-        "This field holds characters that could not be read (a broken text encoding). Type it again.",
+        N_("This field holds characters that could not be read (a broken text encoding). Type it again."),
     )
     CONTROL_CHARACTERS = (
         "control_characters",
         "must not contain control characters",
-        "Remove the control characters (such as NUL or a line break) from this field.",
+        N_("Remove the control characters (such as NUL or a line break) from this field."),
     )
     HIDDEN_FORMATTING = (
         "hidden_formatting",
         "must not contain invisible direction or formatting characters",
-        "Remove the invisible characters that change the direction of the text.",
+        N_("Remove the invisible characters that change the direction of the text."),
     )
 
     def __init__(self, code: str, phrase: str, message: str) -> None:

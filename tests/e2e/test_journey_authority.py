@@ -98,7 +98,7 @@ def test_the_authority_does_its_whole_job(journey: Journey) -> None:
         version += 1
         _flashed(journey, "Accreditation recorded.", version)
         row = page.get_by_role("row", name=re.compile(code))
-        expect(row).to_contain_text("Jurong Construction Skills Centre (SG)")
+        expect(row).to_contain_text("Jurong Construction Skills Centre (Singapore)")
         expect(row).to_contain_text("active")
         journey.check_page("the accreditations")
 

@@ -94,10 +94,6 @@ def test_employer_checks_qr_links_a_photo_pasted_text_and_an_id_number(
         journey.check("after the ID check")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the verdict page still shows English in Burmese until the translation sweep (issue 11 item 10)",
-)
 def test_employer_reads_the_verdict_in_burmese_with_no_english_left(journey: Journey, live_server: LiveServer) -> None:
     page = journey.page
     with journey.step("open the QR link and switch to Burmese"):

@@ -35,3 +35,35 @@ def test_language_from_query_cookie_and_browser(app: Flask) -> None:
     with app.test_request_context("/?lang=fil"):
         app.preprocess_request()
         assert gettext("Sign in") == "Mag-sign in"
+
+
+def test_country_and_language_names_come_from_cldr_in_the_pages_language(app: Flask) -> None:
+    from certsvc.web.i18n import country_name, language_name
+
+    assert country_name("PH", "es") == "Filipinas" and country_name("PH", "fil") == "Pilipinas"
+    assert country_name("MY", "my") == "မလေးရှား" and language_name("my", "my") == "မြန်မာ"
+    assert country_name("ZZZ", "es") == "ZZZ" and country_name(None) == ""  # unknown: shown as it is
+    with app.test_request_context("/?lang=es"):
+        app.preprocess_request()
+        assert country_name("PH") == "Filipinas" and language_name("fil") == "filipino"
+
+
+def test_a_recognition_sentence_names_the_country_in_the_pages_language(app: Flask) -> None:
+    from verifier.web_messages import _recognition
+
+    recognition = {
+        "country": "PH",
+        "country_name": "the Philippines",
+        "national_title": "Welding NC II",
+        "framework": "PQF",
+        "level": "2",
+        "authority": "TESDA",
+        "statement": "Recognised in the Philippines as Welding NC II (PQF level 2) by TESDA.",
+    }
+    with app.test_request_context("/?lang=es"):
+        app.preprocess_request()
+        sentence = _recognition(recognition)
+    assert sentence is not None and "Filipinas" in sentence and "Philippines" not in sentence
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert _recognition(recognition) == recognition["statement"]
