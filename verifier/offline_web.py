@@ -100,7 +100,7 @@ def messages(code: str) -> ResponseReturnValue:
     g.language = languages[code]
     # Left unformatted: the page fills in when it last fetched the lists.
     checked_here = _("Checked on this phone; lists as of %(date)s.")
-    body = {**web_messages.exported_messages(), "checked_here": checked_here}
+    body = {**web_messages.exported_messages(_countries()), "checked_here": checked_here}
     if code == "en":
         # In English the page shows the pipeline's own sentences, except for an input it could not read.
         body["passed"] = {}
@@ -199,6 +199,12 @@ def _anchor_list() -> list[dict[str, Any]]:
 
 def _base_url() -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/")
+
+
+def _countries() -> set[str]:
+    """Every country an organisation of the service is of or sits in: the ones a verdict can name."""
+    rows = db.get_session().execute(select(Organisation.country, Organisation.host_country))
+    return {code for row in rows for code in row if code}
 
 
 def _published() -> documents.PublishedDocuments:

@@ -8,7 +8,7 @@ server-side rendering both show this one view, so they always say the same thing
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -182,8 +182,9 @@ DETAIL_LABELS = (
 )
 
 
-def exported_messages() -> dict[str, Any]:
-    """Every message the view needs, in the request's language, for the page's own verifier."""
+def exported_messages(countries: Iterable[str] = ()) -> dict[str, Any]:
+    """Every message the view needs, in the request's language, for the page's own verifier,
+    with the CLDR names of ``countries`` (the page names a country as the server does)."""
 
     def translated(table: dict[str, str]) -> dict[str, str]:
         return {key: _(message) for key, message in table.items()}
@@ -200,6 +201,7 @@ def exported_messages() -> dict[str, Any]:
         "kinds": translated(KINDS),
         "detail_labels": [[key, _(label)] for key, label in DETAIL_LABELS],
         "strings": translated(STRINGS),
+        "countries": {code: country_name(code) for code in sorted(set(countries))},
     }
 
 

@@ -51,11 +51,17 @@ function namesOf(result, summary, messages) {
   };
 }
 
+// The country's CLDR name in the page's language, as the server names it (an unknown code as it is).
+function countryName(code, messages) {
+  if (!code) return "";
+  return (messages.countries || {})[String(code).toUpperCase()] ?? text(code);
+}
+
 function recognition(rule, messages) {
   if (!rule) return null;
   if (messages.language === "en") return text(rule.statement);
   return fill(messages.strings.recognition, {
-    country: text(rule.country_name), title: text(rule.national_title), framework: text(rule.framework),
+    country: countryName(rule.country, messages) || text(rule.country_name), title: text(rule.national_title), framework: text(rule.framework),
     level: text(rule.level), authority: text(rule.authority),
   });
 }
@@ -75,9 +81,11 @@ function details(summary, messages) {
   if (typeof holder !== "object" || typeof qualification !== "object") return [];
   const level = ["framework", "level"].map((k) => text(qualification[k])).join(" ").trim();
   const issuer = summary.issuer && summary.issuer.name
-    ? (summary.issuer.country ? `${summary.issuer.name} (${summary.issuer.country})` : text(summary.issuer.name)) : null;
+    ? (summary.issuer.country
+      ? `${summary.issuer.name} (${countryName(summary.issuer.country, messages)})` : text(summary.issuer.name))
+    : null;
   const values = {
-    holder: holder.name, birth_date: holder.birth_date, nationality: holder.nationality, qualification: qualification.name,
+    holder: holder.name, birth_date: holder.birth_date, nationality: countryName(holder.nationality, messages), qualification: qualification.name,
     level, isco: qualification.isco_code, asean: qualification.asean_level, kind: messages.kinds[summary.kind] ?? null,
     issuer, cosigner: nameOf(summary.cosigner), valid_from: text(summary.valid_from).slice(0, 10),
     valid_until: text(summary.valid_until).slice(0, 10), id: summary.id,
