@@ -1,5 +1,5 @@
-// Staff pages: focus a form's error summary and let its links focus their field; "select all on
-// this page" for bulk actions; follow a running cohort import. Everything works without this
+// Staff pages: give a form's answer its own address; focus a form's error summary and let its
+// links focus their field; "select all on this page" for bulk actions; follow a running cohort import. Everything works without this
 // script; it only saves steps.
 "use strict";
 
@@ -68,7 +68,17 @@
     window.setTimeout(poll, interval);
   }
 
+  // A page answering a form (a receipt showing a code once) takes its own address: a reload then
+  // asks for that page again instead of sending the form a second time.
+  function takeOwnAddress(element) {
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", element.getAttribute("data-page-address"));
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var moved = document.querySelector("[data-page-address]");
+    if (moved) takeOwnAddress(moved);
     var batch = document.querySelector("[data-batch-status]");
     if (batch) followBatch(batch);
     var summary = document.querySelector("[data-error-summary]");
