@@ -20,6 +20,7 @@ from certsvc.store import audit, db
 from certsvc.store.credential_records import cosigned_of, qr_text_of
 from certsvc.store.models import (
     Credential,
+    CredentialClaim,
     CredentialState,
     Learner,
     Organisation,
@@ -30,6 +31,7 @@ from certsvc.store.models import (
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
 from certsvc.wallet.claims import ClaimSecrets
+from certsvc.wallet.errors import WalletError
 from certsvc.web.form_errors import SESSION_EXPIRED, problems_of
 from certsvc.web.i18n import gettext as _
 from certsvc.web.pages import MAX_PUBLIC_ID, PAGE_SIZE, page_number
@@ -314,6 +316,41 @@ def reinstate(public_id: str) -> ResponseReturnValue:
     return _change(public_id, "reinstate")
 
 
+@bp.get("/credentials/<public_id>/claim-code")
+@writes
+def confirm_new_claim_code(public_id: str) -> ResponseReturnValue:
+    """Ask before replacing a credential's claim code: the learner's printed one stops working."""
+    found = _own_credential(public_id)
+    return _claim_code_page(found, claim=_claim_of(found)), 200, NO_STORE
+
+
+@bp.post("/credentials/<public_id>/claim-code")
+@writes
+def new_claim_code(public_id: str) -> ResponseReturnValue:
+    """Give an unclaimed credential a new claim code and PIN, shown once in this answer."""
+    principal, session = require_principal(), db.get_session()
+    found = _own_credential(public_id, for_update=True)
+    if not ActionForm().validate_on_submit():
+        return _claim_code_page(found, claim=_claim_of(found), error=_(SESSION_EXPIRED)), 400, NO_STORE
+    try:
+        secrets = claims.replace_claim(
+            session, found, kek=current_app.config["KEY_ENCRYPTION_KEY"], actor=principal.actor, now=datetime.now(UTC)
+        )
+    except WalletError as exc:
+        session.rollback()
+        return _claim_code_page(found, claim=_claim_of(found), error=exc.message), exc.http_status, NO_STORE
+    session.commit()
+    return _claim_code_page(found, secrets=secrets), 200, NO_STORE
+
+
+def _claim_code_page(found: Credential, **shown: object) -> str:
+    return render_template("provider/claim_code.html", credential=found, form=ActionForm(formdata=None), **shown)
+
+
+def _claim_of(found: Credential) -> CredentialClaim | None:
+    return db.get_session().get(CredentialClaim, found.id)
+
+
 #: Actions that take a reason, and the message shown once each is done.
 WITH_REASON = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend}
 DONE = {
@@ -355,6 +392,7 @@ def _credential_page(found: Credential, error: str | None = None, **forms: Reaso
         revoke_form=forms.get("revoke") or ReasonForm(formdata=None, prefix="revoke"),
         suspend_form=forms.get("suspend") or ReasonForm(formdata=None, prefix="suspend"),
         action_form=ActionForm(formdata=None),
+        claim=_claim_of(found),
         problems=problems_of(forms.values(), error=error),
     )
 
@@ -396,4 +434,3 @@ def _qualification_names(provider_id: int) -> dict[str, str]:
         .order_by(Qualification.name)
     )
     return {state: n for state, n in rows}
-

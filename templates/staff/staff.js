@@ -76,7 +76,19 @@
     }
   }
 
+  // A download that can happen once: the page stays, so say at once that it was taken.
+  function wireDownloadOnce(form) {
+    form.addEventListener("submit", function () {
+      var note = form.parentElement.querySelector("[data-downloaded]");
+      window.setTimeout(function () {
+        form.hidden = true;
+        if (note) note.hidden = false;
+      }, 0);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-download-once]").forEach(wireDownloadOnce);
     var moved = document.querySelector("[data-page-address]");
     if (moved) takeOwnAddress(moved);
     var batch = document.querySelector("[data-batch-status]");
