@@ -210,8 +210,9 @@ def run_in_background(app: Flask, provider_id: int, batch_id: int, actor: str) -
         provider = session.get(Organisation, provider_id)
         assert provider is not None
         try:
-            signer = signer_for(session, provider, app.config["KEY_ENCRYPTION_KEY"], base_url)
-            cohort_import.run_batch(session, provider, batch_id, signer=signer, base_url=base_url, actor=actor)
+            kek = app.config["KEY_ENCRYPTION_KEY"]
+            signer = signer_for(session, provider, kek, base_url)
+            cohort_import.run_batch(session, provider, batch_id, signer=signer, base_url=base_url, actor=actor, kek=kek)
         except CertsvcError as exc:
             # run_batch has recorded the failure on the batch, where the page shows it.
             app.logger.warning("cohort import batch %s failed: %s", batch_id, exc.message)
