@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from certsvc.accounts.access import password_hasher, require_org_role, require_principal
+from certsvc.accounts.access import require_org_role, require_principal
 from certsvc.qr import image
 from certsvc.store import audit, db
 from certsvc.store.credential_records import cosigned_of, qr_text_of
@@ -180,7 +180,7 @@ def _issue(
             details=details,
         )
     # The learner's wallet claim code and PIN, shown once on the receipt.
-    claim = claims.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor)
+    claim = claims.create_claim(session, credential, kek=config["KEY_ENCRYPTION_KEY"], actor=principal.actor)
     session.commit()
     return credential, claim
 
