@@ -106,8 +106,15 @@ def test_the_training_centre_does_its_whole_job(journey: Journey) -> None:
         expect(page.get_by_role("heading", name="Credential issued")).to_be_visible()
         expect(page.get_by_text("Commercial Cookery", exact=True)).to_be_visible()
         expect(page.get_by_role("img", name=re.compile("^QR code of credential"))).to_be_visible()
+        expect(page.get_by_role("heading", name="Claim code for the learner")).to_be_visible()
         training_id = re.search(r"/credentials/([0-9A-Z]+)/receipt", page.url).group(1)  # type: ignore[union-attr]
         journey.check_page("the issuance receipt")
+
+    with journey.step("reload the receipt: the code was shown once, nothing is issued twice"):
+        page.reload()
+        expect(page.get_by_role("heading", name="Credential issued")).to_be_visible()
+        expect(page.get_by_role("heading", name="Claim code for the learner")).to_have_count(0)
+        expect(page.get_by_text("were shown once, when the credential was issued")).to_be_visible()
 
     with journey.step("record a prior-skills assessment"):
         page.get_by_role("link", name="Back to the learner").click()

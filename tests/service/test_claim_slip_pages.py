@@ -23,7 +23,7 @@ from certsvc.wallet.errors import ClaimUsed, WrongClaim
 from certsvc.wallet.throttle import ThrottlePolicy
 
 from .support import CHEAP_HASHER, KEK, PASSWORD, csrf_token, login, make_user
-from .test_cohort_import import BASE, OFFICER, PROVIDER, poll, upload, wait_until_settled, with_rows
+from .test_cohort_import import BASE, OFFICER, OTHER_OFFICER, PROVIDER, poll, upload, wait_until_settled, with_rows
 
 CODE = re.compile(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}\b")
 #: Names a spreadsheet would run as formulas, and names in the scripts of our corridors.
@@ -184,4 +184,24 @@ def test_no_new_claim_code_once_the_credential_is_in_a_wallet(officer: FlaskClie
     assert "added this credential to their wallet" in page and "/claim-code" not in page
     refused = officer.post(credential_path + "/claim-code", data={"csrf_token": csrf_token(officer, credential_path)})
     assert refused.status_code == 409 and "already in its holder" in refused.get_data(as_text=True)
+    assert works(demo, row["claim_code"], row["pin"])  # nothing changed
+
+
+def test_only_the_providers_own_officers_replace_a_claim_code(officer: FlaskClient, demo: Flask) -> None:
+    batch_path = imported(officer, "Ana Cruz")
+    row = next(csv.DictReader(io.StringIO(take(officer, batch_path, "csv").data.decode("utf-8-sig"))))
+    credential_path = f"/provider/credentials/{row['credential']}/claim-code"
+    with db.session_factory(demo)() as session:
+        provider = session.scalar(select(Organisation).where(Organisation.slug == PROVIDER))
+        assert provider is not None
+        make_user(session, provider, email=VIEWER, role=Role.VIEWER)
+        session.commit()
+    viewer, other = demo.test_client(), demo.test_client()
+    assert login(viewer, VIEWER, PASSWORD).status_code == 302
+    assert login(other, OTHER_OFFICER, DEMO_PASSWORD).status_code == 302
+    for client, status in ((viewer, 403), (other, 404)):
+        token = csrf_token(client, "/account")
+        assert client.get(credential_path).status_code == status
+        assert client.post(credential_path, data={"csrf_token": token}).status_code == status
+    assert "/claim-code" not in viewer.get(credential_path.removesuffix("/claim-code")).get_data(as_text=True)
     assert works(demo, row["claim_code"], row["pin"])  # nothing changed
