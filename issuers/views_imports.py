@@ -15,13 +15,14 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, re
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from certsvc.accounts.access import require_org_role, require_principal
 from certsvc.credentials.errors import CertsvcError
 from certsvc.pdf.claim_slips import render_claim_slips
 from certsvc.store import db
-from certsvc.store.models import BatchState, Organisation, OrgKind, Role
+from certsvc.store.models import BatchState, Organisation, OrgKind, Role, SealedClaimSlips
 from certsvc.store.signers import signer_for
 from certsvc.web.form_errors import Problem, problems_of
 from certsvc.web.i18n import gettext as _
@@ -239,7 +240,15 @@ def _index_page(form: UploadForm, error: str | None = None, status: int = 200) -
     principal, session = require_principal(), db.get_session()
     batches = cohort_import.list_batches(session, principal.org)
     problems = problems_of([form], error=error, target="file")
-    page = render_template("imports/index.html", form=form, batches=batches, problems=problems, **_limits())
+    # Which listed batches still hold claim slips to download: one query, not one per row.
+    waiting = set(
+        session.scalars(
+            select(SealedClaimSlips.batch_id).where(SealedClaimSlips.batch_id.in_([b.id for b in batches])).distinct()
+        )
+    )
+    page = render_template(
+        "imports/index.html", form=form, batches=batches, slips_waiting=waiting, problems=problems, **_limits()
+    )
     return page, status, NO_STORE
 
 

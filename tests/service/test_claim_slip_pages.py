@@ -85,6 +85,8 @@ def works(app: Flask, code: str, pin: str) -> bool:
 
 def test_the_claim_slips_download_once_as_a_pdf_and_the_page_says_when(officer: FlaskClient, demo: Flask) -> None:
     batch_path = imported(officer, *NAMES)
+    listing = officer.get("/provider/imports").get_data(as_text=True)
+    assert f'href="{batch_path}#claim-slips-title">Ready to download once</a>' in listing
     page = officer.get(batch_path).get_data(as_text=True)
     assert "Download claim slips (PDF)" in page and "Download claim slips (CSV)" in page
     assert "The codes can be downloaded once" in page
@@ -102,6 +104,8 @@ def test_the_claim_slips_download_once_as_a_pdf_and_the_page_says_when(officer: 
     after = officer.get(batch_path).get_data(as_text=True)
     assert "Download claim slips" not in after
     assert re.search(r"The claim slips were downloaded on \d{4}-\d\d-\d\d \d\d:\d\d UTC", after)
+    listing = officer.get("/provider/imports").get_data(as_text=True)
+    assert "Ready to download once" not in listing and re.search(r"Downloaded on \d{4}-\d\d-\d\d", listing)
     again = take(officer, batch_path, "csv")  # the other form, afterwards: refused, and nothing changes
     assert again.status_code == 409 and "were taken on" in again.get_data(as_text=True)
     with db.session_factory(demo)() as session:
