@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from certsvc.accounts.access import password_hasher, public, require_org_role, require_principal
+from certsvc.accounts.access import public, require_org_role, require_principal
 from certsvc.qr.image import render_png, render_svg
 from certsvc.store import db
 from certsvc.store.credential_records import cosigned_of, qr_text_of, status_value
@@ -111,7 +111,7 @@ def create_credential() -> ResponseReturnValue:
         )
         made.clear()
         if created:  # the learner's wallet claim code and PIN, answered once in this 201
-            made.append(claims.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor))
+            made.append(claims.create_claim(session, credential, kek=kek, actor=principal.actor))
         return credential, created
 
     credential, created = _committed(session, issue)

@@ -107,6 +107,7 @@ def _run(session: Session, provider: Organisation, batch: ImportBatch, kek: str,
             signer=signer,
             base_url=base_url,
             actor=actor,
+            kek=kek,
             chunk_size=size,
             on_progress=lambda done, _total: bar.update(done - bar.n),
         )

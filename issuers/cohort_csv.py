@@ -25,6 +25,7 @@ COLUMNS = (
     "evidence_summary",
     "assessed_on",
     "assessor",
+    "language",
 )
 REQUIRED = ("external_id", "name", "birth_date", "nationality", "id_number", "qualification_code", "kind")
 ASSESSMENT_COLUMNS = ("assessment_method", "evidence_summary", "assessed_on", "assessor")
@@ -37,6 +38,9 @@ MAX_ERRORS = 1000
 DELIMITERS = (",", ";", "\t")
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+#: A language code as the catalogues name them (en, es, fil, my): what the learner's claim slip is printed in.
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+DEFAULT_LANGUAGE = "en"
 _EXAMPLES = (
     ("KLWA-2026-001", "Maria Santos Dela Cruz", "1990-05-17", "PH", "P1234567A", "F"),
     ("KLWA-2026-002", "Jose Rizal Mercado", "1988-11-02", "PH", "P7654321B", "M"),
@@ -74,6 +78,8 @@ class CohortRow:
     evidence_summary: str | None
     assessed_on: date | None
     assessor: str | None
+    #: The learner's language (optional column; ``en`` when empty).
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -100,8 +106,8 @@ def template_csv(qualification_codes: Sequence[str] = ()) -> str:
     template as downloaded validates for that provider.
     """
     codes = list(qualification_codes) or list(_DEFAULT_CODES)
-    training = (*_EXAMPLES[0], codes[0], Kind.TRAINING.value, "", "", "", "")
-    prior = (*_EXAMPLES[1], codes[-1], Kind.PRIOR_SKILLS.value, *_EXAMPLE_ASSESSMENT, "A. Rahman")
+    training = (*_EXAMPLES[0], codes[0], Kind.TRAINING.value, "", "", "", "", "fil")
+    prior = (*_EXAMPLES[1], codes[-1], Kind.PRIOR_SKILLS.value, *_EXAMPLE_ASSESSMENT, "A. Rahman", "en")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -207,6 +213,7 @@ def check_row(
         errors.append(("qualification_code", N_("is not one of your qualifications")))
     kind = _kind(values.get("kind"), errors)
     method, summary, assessed_on = _assessment(values, kind, today, errors)
+    language = _language(values.get("language", ""), errors)
     if errors or None in (external_id, birth_date, nationality, kind):
         return None
     assert birth_date is not None and kind is not None and external_id is not None and nationality is not None
@@ -224,6 +231,7 @@ def check_row(
         evidence_summary=summary,
         assessed_on=assessed_on,
         assessor=values.get("assessor") or None,
+        language=language,
     )
 
 
@@ -263,6 +271,14 @@ def _nationality(value: str | None, errors: list[tuple[str, str]]) -> str | None
 def _id_number(value: str | None, errors: list[tuple[str, str]]) -> None:
     if value and not normalize_id_number(value):
         errors.append(("id_number", N_("must hold letters or digits")))
+
+
+def _language(value: str, errors: list[tuple[str, str]]) -> str:
+    language = value.lower() or DEFAULT_LANGUAGE
+    if not _LANGUAGE.match(language):
+        errors.append(("language", "must be a language code such as en, es, fil or my"))
+        return DEFAULT_LANGUAGE
+    return language
 
 
 def _sex(value: str, errors: list[tuple[str, str]]) -> str | None:

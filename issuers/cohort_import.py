@@ -9,6 +9,7 @@ credential of this provider are skipped, so nothing is ever issued twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import Kind, PriorSkillsAssessment, hash_id_number
-from certsvc.store import audit
+from certsvc.store import audit, keystore
 from certsvc.store.models import (
     BatchState,
     Credential,
@@ -28,6 +29,7 @@ from certsvc.store.models import (
     Organisation,
     OrgKind,
     Qualification,
+    SealedClaimSlips,
     utcnow,
 )
 from certsvc.store.signers import Signer
@@ -233,11 +235,15 @@ def run_batch(
     signer: Signer,
     base_url: str,
     actor: str,
+    kek: str,
     clock: Callable[[], datetime] = utcnow,
     chunk_size: int = CHUNK_SIZE,
     on_progress: Progress | None = None,
 ) -> BatchProgress:
     """Issue a started batch's remaining rows, committing the session after every chunk of ``chunk_size``.
+
+    Every credential gets a claim code and PIN; the chunk's codes and PINs are sealed under
+    the KEK in the same transaction, for the provider to take once as claim slips.
 
     Safe to run again after a crash, and even alongside another run of the same batch: each
     chunk locks the batch row and starts after the last committed row. A row that cannot be
@@ -255,7 +261,9 @@ def run_batch(
         if not chunk or batch.state is not BatchState.RUNNING:
             break
         try:
-            _issue_chunk(session, context, batch, chunk, signer=signer, base_url=base_url, actor=actor, now=clock())
+            _issue_chunk(
+                session, context, batch, chunk, signer=signer, base_url=base_url, actor=actor, kek=kek, now=clock()
+            )
         except CertsvcError as exc:
             session.rollback()
             _fail(session, provider, batch_id, [{"line": exc.data.get("line"), "column": None, "message": exc.message}])
@@ -296,12 +304,13 @@ def _issue_chunk(
     signer: Signer,
     base_url: str,
     actor: str,
+    kek: str,
     now: datetime,
 ) -> None:
     issued, learners = _existing(session, context.provider, [row.external_id for row in rows])
     entries = [_entry(row, context, learners.get(row.external_id)) for row in rows if row.external_id not in issued]
     if entries:
-        issue_cohort(
+        made = issue_cohort(
             session,
             context.provider,
             entries,
@@ -311,7 +320,20 @@ def _issue_chunk(
             actor=actor,
             import_batch_id=batch.id,
             embassies=context.embassies,
+            kek=kek,
         )
+        secrets = [(m.credential_id, m.claim.code, m.claim.pin) for m in made if m.claim is not None]
+        session.add(SealedClaimSlips(batch_id=batch.id, sealed=seal_slips(kek, batch.id, secrets), created_at=now))
+
+
+def slips_purpose(batch_id: int) -> str:
+    """The key purpose a batch's claim slips are sealed under: one key per batch."""
+    return f"claim slips:{batch_id}"
+
+
+def seal_slips(kek: str, batch_id: int, secrets: Sequence[tuple[int, str, str]]) -> bytes:
+    """Encrypt (credential id, claim code, PIN) triples for the batch; only ``claim_slips`` opens them."""
+    return keystore.seal(kek, slips_purpose(batch_id), json.dumps(list(secrets)).encode("ascii"))
 
 
 def _entry(row: CohortRow, context: _ChunkContext, learner: Learner | None) -> CohortEntry:
@@ -321,7 +343,9 @@ def _entry(row: CohortRow, context: _ChunkContext, learner: Learner | None) -> C
     if row.kind is Kind.PRIOR_SKILLS:
         assert row.assessment_method and row.evidence_summary and row.assessed_on  # validated
         assessment = PriorSkillsAssessment(row.assessment_method, row.evidence_summary, row.assessed_on)
-    data = LearnerData(row.name, row.birth_date, row.nationality, row.id_number, row.sex, row.external_id)
+    data = LearnerData(
+        row.name, row.birth_date, row.nationality, row.id_number, row.sex, row.external_id, language=row.language
+    )
     return CohortEntry(
         learner=data,
         qualification=context.qualifications[row.qualification_code],

@@ -28,6 +28,7 @@ from certsvc.store import audit
 from certsvc.store.models import (
     AuditEntry,
     Credential,
+    CredentialClaim,
     CredentialState,
     EmbassyEnrolment,
     Learner,
@@ -39,11 +40,15 @@ from certsvc.store.models import (
     utcnow,
 )
 from certsvc.store.signers import Signer
+from certsvc.wallet import claims
+from certsvc.wallet.claims import ClaimSecrets
 from issuers.status_index import allocate_status_index, allocate_status_indexes
 
 VALIDITY = timedelta(days=5 * 365)
 #: Audit action recording who assessed a prior-skills credential (the credential has no field for it).
 ASSESSMENT_RECORDED = "credential.assessment_recorded"
+#: Audit action of a credential getting its claim code (as ``claims.create_claim`` records it).
+CLAIM_CODE_MADE = "wallet.claim_code_made"
 MAX_NAME = 200
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
@@ -70,6 +75,8 @@ class LearnerData:
     id_number: str
     sex: str | None = None
     external_id: str | None = None
+    #: The language the learner reads (their claim slip's instructions).
+    language: str = "en"
 
 
 def register_learner(session: Session, provider: Organisation, data: LearnerData, *, actor: str) -> Learner:
@@ -95,6 +102,7 @@ def _learner_values(provider: Organisation, data: LearnerData) -> dict[str, Any]
         "id_number_hash": holder.id_hash,
         "id_number_salt": holder.id_salt,
         "sex": Sex(data.sex) if data.sex else None,
+        "language": data.language,
         "created_at": utcnow(),
     }
 
@@ -164,6 +172,15 @@ class CohortEntry:
     assessor: str | None = None
 
 
+@dataclass(frozen=True)
+class CohortIssued:
+    """One credential a cohort issuance made, with its claim code and PIN (shown once) when made."""
+
+    public_id: str
+    credential_id: int
+    claim: ClaimSecrets | None
+
+
 def issue_cohort(
     session: Session,
     provider: Organisation,
@@ -175,13 +192,15 @@ def issue_cohort(
     actor: str,
     import_batch_id: int | None = None,
     embassies: Mapping[str, int] | None = None,
-) -> list[str]:
-    """Register learners and issue their credentials in bulk, in the caller's transaction; return the public ids.
+    kek: str | None = None,
+) -> list[CohortIssued]:
+    """Register learners and issue their credentials in bulk, in the caller's transaction.
 
     Same rows as ``register_learner`` and ``issue_credential`` per entry (every hash with a
     fresh salt), at a fraction of the cost: one multi-row INSERT per table, one block of
     status indexes, embassies looked up once (or given, by nationality), and the audit
-    chain's head locked and moved once.
+    entries appended in one statement. With ``kek`` every credential gets its claim code
+    and PIN (keyed hashes, one INSERT), returned once with it.
     """
     _require_provider(provider)
     if any(e.qualification.provider_id != provider.id for e in entries):
@@ -207,8 +226,10 @@ def issue_cohort(
         )
         for entry, learner, slot in zip(entries, learners, slots, strict=True)
     ]
+    ids: list[int] = []
     if rows:
-        session.execute(insert(Credential), rows)
+        ids = list(session.scalars(insert(Credential).returning(Credential.id, sort_by_parameter_order=True), rows))
+    made = _cohort_claims(session, ids, kek)
     records: list[tuple[str, str, dict[str, str]]] = []
     for entry, learner, row in zip(entries, learners, rows, strict=True):
         if entry.learner_record is None:
@@ -216,8 +237,24 @@ def issue_cohort(
         records.append(("credential.issued", row["public_id"], _issued_details(row["kind"], row["qualification_code"])))
         if entry.assessor:
             records.append((ASSESSMENT_RECORDED, row["public_id"], {"assessor": entry.assessor}))
+        if kek is not None:
+            records.append((CLAIM_CODE_MADE, row["public_id"], {}))
     audit.append_many(session, records, actor=actor, org_id=provider.id)
-    return [row["public_id"] for row in rows]
+    return [
+        CohortIssued(row["public_id"], credential_id, claim)
+        for row, credential_id, claim in zip(rows, ids, made, strict=True)
+    ]
+
+
+def _cohort_claims(session: Session, credential_ids: Sequence[int], kek: str | None) -> list[ClaimSecrets | None]:
+    """Claim codes and PINs for new credentials, inserted in one statement (none without a KEK)."""
+    if kek is None:
+        return [None] * len(credential_ids)
+    key = claims.claim_key(kek)
+    made = [claims.claim_values(credential_id, key) for credential_id in credential_ids]
+    if made:
+        session.execute(insert(CredentialClaim), [row for row, _ in made])
+    return [secrets for _, secrets in made]
 
 
 def embassies_by_nationality(session: Session, provider: Organisation) -> dict[str, int]:

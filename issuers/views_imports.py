@@ -11,20 +11,23 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from certsvc.accounts.access import require_org_role, require_principal
 from certsvc.credentials.errors import CertsvcError
+from certsvc.pdf.claim_slips import render_claim_slips
 from certsvc.store import db
-from certsvc.store.models import BatchState, Organisation, OrgKind, Role
+from certsvc.store.models import BatchState, Organisation, OrgKind, Role, SealedClaimSlips
 from certsvc.store.signers import signer_for
 from certsvc.web.form_errors import Problem, problems_of
 from certsvc.web.i18n import gettext as _
-from issuers import cohort_csv, cohort_import
+from issuers import claim_slips, cohort_csv, cohort_import
+from issuers.claim_slips import SlipsAlreadyTaken, SlipsNotReady
 from issuers.cohort_csv import CohortFileError
 
 bp = Blueprint("imports", __name__, url_prefix="/provider/imports")
@@ -99,6 +102,10 @@ def template() -> ResponseReturnValue:
 @reads
 def batch(batch_id: int) -> ResponseReturnValue:
     """A batch: its rows awaiting confirmation, its progress while it runs, or its outcome."""
+    return _batch_page(batch_id)
+
+
+def _batch_page(batch_id: int, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     provider, session = require_principal().org, db.get_session()
     found = cohort_import.get_batch(session, provider, batch_id)
     progress = cohort_import.progress_of(session, found)
@@ -114,8 +121,10 @@ def batch(batch_id: int) -> ResponseReturnValue:
         form=ActionForm(),
         refresh=REFRESH_SECONDS,
         status_url=url_for(".status", batch_id=found.id),
+        slips_available=claim_slips.slips_available(session, provider, found.id),
+        error=error,
     )
-    return page, 200, NO_STORE
+    return page, status, NO_STORE
 
 
 @bp.get("/<int:batch_id>/status")
@@ -139,6 +148,43 @@ def confirm(batch_id: int) -> ResponseReturnValue:
 def resume(batch_id: int) -> ResponseReturnValue:
     """Continue an interrupted or failed batch after its last committed row; issued rows are skipped."""
     return _launch(batch_id)
+
+
+#: The two forms the claim slips come in: a printable PDF, or a CSV for the provider's own mail merge.
+SLIP_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+
+
+@bp.post("/<int:batch_id>/claim-slips")
+@writes
+def take_claim_slips(batch_id: int) -> ResponseReturnValue:
+    """Download the batch's claim slips, once: the codes and PINs are erased as they are handed over."""
+    principal, session, config = require_principal(), db.get_session(), current_app.config
+    kind = request.form.get("format", "")
+    if not ActionForm().validate_on_submit() or kind not in SLIP_FORMATS:
+        return _batch_page(batch_id, error=_("The download could not be started; try again."), status=400)
+    try:
+        slips = claim_slips.take_slips(
+            session,
+            principal.org,
+            batch_id,
+            kek=config["KEY_ENCRYPTION_KEY"],
+            now=datetime.now(UTC),
+            actor=principal.actor,
+        )
+    except (SlipsAlreadyTaken, SlipsNotReady) as exc:
+        session.rollback()
+        return _batch_page(batch_id, error=exc.message, status=exc.http_status)
+    if kind == "pdf":
+        wallet_url = str(config["BASE_URL"]).rstrip("/") + url_for("wallet.claim")
+        body: bytes | str = render_claim_slips(slips, wallet_url)
+    else:
+        # A byte-order mark, so that spreadsheet programs read Burmese and accented names as UTF-8.
+        body = "\ufeff" + claim_slips.slips_csv(slips)
+    # Only once the file is made are the sealed codes erased for good.
+    session.commit()
+    filename = f"claim-slips-batch-{batch_id}.{kind}"
+    headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, content_type=SLIP_FORMATS[kind], headers=headers)
 
 
 def _launch(batch_id: int) -> ResponseReturnValue:
@@ -165,8 +211,9 @@ def run_in_background(app: Flask, provider_id: int, batch_id: int, actor: str) -
         provider = session.get(Organisation, provider_id)
         assert provider is not None
         try:
-            signer = signer_for(session, provider, app.config["KEY_ENCRYPTION_KEY"], base_url)
-            cohort_import.run_batch(session, provider, batch_id, signer=signer, base_url=base_url, actor=actor)
+            kek = app.config["KEY_ENCRYPTION_KEY"]
+            signer = signer_for(session, provider, kek, base_url)
+            cohort_import.run_batch(session, provider, batch_id, signer=signer, base_url=base_url, actor=actor, kek=kek)
         except CertsvcError as exc:
             # run_batch has recorded the failure on the batch, where the page shows it.
             app.logger.warning("cohort import batch %s failed: %s", batch_id, exc.message)
@@ -193,7 +240,15 @@ def _index_page(form: UploadForm, error: str | None = None, status: int = 200) -
     principal, session = require_principal(), db.get_session()
     batches = cohort_import.list_batches(session, principal.org)
     problems = problems_of([form], error=error, target="file")
-    page = render_template("imports/index.html", form=form, batches=batches, problems=problems, **_limits())
+    # Which listed batches still hold claim slips to download: one query, not one per row.
+    waiting = set(
+        session.scalars(
+            select(SealedClaimSlips.batch_id).where(SealedClaimSlips.batch_id.in_([b.id for b in batches])).distinct()
+        )
+    )
+    page = render_template(
+        "imports/index.html", form=form, batches=batches, slips_waiting=waiting, problems=problems, **_limits()
+    )
     return page, status, NO_STORE
 
 

@@ -10,17 +10,17 @@ import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from certsvc.accounts.access import password_hasher, require_org_role, require_principal
+from certsvc.accounts.access import require_org_role, require_principal
 from certsvc.qr import image
 from certsvc.store import audit, db
 from certsvc.store.credential_records import cosigned_of, qr_text_of
 from certsvc.store.models import (
     Credential,
+    CredentialClaim,
     CredentialState,
     Learner,
     Organisation,
@@ -31,6 +31,7 @@ from certsvc.store.models import (
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
 from certsvc.wallet.claims import ClaimSecrets
+from certsvc.wallet.errors import WalletError
 from certsvc.web.form_errors import SESSION_EXPIRED, problems_of
 from certsvc.web.i18n import gettext as _
 from certsvc.web.pages import MAX_PUBLIC_ID, PAGE_SIZE, page_number
@@ -42,7 +43,6 @@ from issuers.lifecycle import NotYours, ReasonRequired, StateConflict
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 
 MAX_ID = 2**63
-SESSION_RECEIPT = "provider_receipt"
 NO_STORE = {"Cache-Control": "private, no-store"}
 reads = require_org_role(kinds=(OrgKind.PROVIDER,))
 writes = require_org_role(Role.ADMIN, Role.OFFICER, kinds=(OrgKind.PROVIDER,))
@@ -137,8 +137,7 @@ def issue_training(learner_id: int) -> ResponseReturnValue:
     form = IssueForm(prefix="training", qualifications=_qualification_choices(target.provider_id))
     if not form.validate_on_submit():
         return _learner_page(target, issue_form=form), 400
-    credential = _issue(target, form.qualification.data or "")
-    return redirect(url_for(".receipt", public_id=credential.public_id))
+    return _receipt_page(*_issue(target, form.qualification.data or ""))
 
 
 @bp.post("/learners/<int:learner_id>/assessments")
@@ -149,11 +148,12 @@ def issue_prior_skills(learner_id: int) -> ResponseReturnValue:
     form = AssessmentForm(prefix="prior", qualifications=_qualification_choices(target.provider_id))
     if not form.validate_on_submit():
         return _learner_page(target, assessment_form=form), 400
-    credential = _issue(target, form.qualification.data or "", form)
-    return redirect(url_for(".receipt", public_id=credential.public_id))
+    return _receipt_page(*_issue(target, form.qualification.data or "", form))
 
 
-def _issue(target: Learner, code: str, assessment_form: AssessmentForm | None = None) -> Credential:
+def _issue(
+    target: Learner, code: str, assessment_form: AssessmentForm | None = None
+) -> tuple[Credential, ClaimSecrets]:
     principal, session, config = require_principal(), db.get_session(), current_app.config
     provider = principal.org
     signer = signer_for(session, provider, config["KEY_ENCRYPTION_KEY"], config["BASE_URL"])
@@ -180,10 +180,20 @@ def _issue(target: Learner, code: str, assessment_form: AssessmentForm | None = 
             details=details,
         )
     # The learner's wallet claim code and PIN, shown once on the receipt.
-    claim = claims.create_claim(session, credential, hasher=password_hasher(), actor=principal.actor)
+    claim = claims.create_claim(session, credential, kek=config["KEY_ENCRYPTION_KEY"], actor=principal.actor)
     session.commit()
-    _remember_receipt_claim(credential.public_id, claim)
-    return credential
+    return credential, claim
+
+
+def _receipt_page(found: Credential, claim: ClaimSecrets | None = None) -> ResponseReturnValue:
+    """The receipt; with the claim code and PIN only as the answer to the POST that made them.
+
+    The secrets go into this one response (never stored by a cache) and nowhere else: not
+    in the session cookie, not in the database in clear. A reload shows the receipt without them.
+    """
+    payload = json.loads(found.payload)
+    page = render_template("provider/receipt.html", credential=found, payload=payload, claim=claim)
+    return page, 200, NO_STORE
 
 
 def _learner_page(
@@ -256,10 +266,7 @@ def credential(public_id: str) -> ResponseReturnValue:
 @reads
 def receipt(public_id: str) -> ResponseReturnValue:
     """The issuance receipt: the credential id, its QR and what happens next."""
-    found = _own_credential(public_id)
-    claim = _receipt_claim(public_id)
-    page = render_template("provider/receipt.html", credential=found, payload=json.loads(found.payload), claim=claim)
-    return page, 200, NO_STORE
+    return _receipt_page(_own_credential(public_id))
 
 
 @bp.get("/credentials/<public_id>/qr.png")
@@ -309,6 +316,41 @@ def reinstate(public_id: str) -> ResponseReturnValue:
     return _change(public_id, "reinstate")
 
 
+@bp.get("/credentials/<public_id>/claim-code")
+@writes
+def confirm_new_claim_code(public_id: str) -> ResponseReturnValue:
+    """Ask before replacing a credential's claim code: the learner's printed one stops working."""
+    found = _own_credential(public_id)
+    return _claim_code_page(found, claim=_claim_of(found)), 200, NO_STORE
+
+
+@bp.post("/credentials/<public_id>/claim-code")
+@writes
+def new_claim_code(public_id: str) -> ResponseReturnValue:
+    """Give an unclaimed credential a new claim code and PIN, shown once in this answer."""
+    principal, session = require_principal(), db.get_session()
+    found = _own_credential(public_id, for_update=True)
+    if not ActionForm().validate_on_submit():
+        return _claim_code_page(found, claim=_claim_of(found), error=_(SESSION_EXPIRED)), 400, NO_STORE
+    try:
+        secrets = claims.replace_claim(
+            session, found, kek=current_app.config["KEY_ENCRYPTION_KEY"], actor=principal.actor, now=datetime.now(UTC)
+        )
+    except WalletError as exc:
+        session.rollback()
+        return _claim_code_page(found, claim=_claim_of(found), error=exc.message), exc.http_status, NO_STORE
+    session.commit()
+    return _claim_code_page(found, secrets=secrets), 200, NO_STORE
+
+
+def _claim_code_page(found: Credential, **shown: object) -> str:
+    return render_template("provider/claim_code.html", credential=found, form=ActionForm(formdata=None), **shown)
+
+
+def _claim_of(found: Credential) -> CredentialClaim | None:
+    return db.get_session().get(CredentialClaim, found.id)
+
+
 #: Actions that take a reason, and the message shown once each is done.
 WITH_REASON = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend}
 DONE = {
@@ -350,6 +392,7 @@ def _credential_page(found: Credential, error: str | None = None, **forms: Reaso
         revoke_form=forms.get("revoke") or ReasonForm(formdata=None, prefix="revoke"),
         suspend_form=forms.get("suspend") or ReasonForm(formdata=None, prefix="suspend"),
         action_form=ActionForm(formdata=None),
+        claim=_claim_of(found),
         problems=problems_of(forms.values(), error=error),
     )
 
@@ -391,17 +434,3 @@ def _qualification_names(provider_id: int) -> dict[str, str]:
         .order_by(Qualification.name)
     )
     return {state: n for state, n in rows}
-
-
-def _remember_receipt_claim(public_id: str, secrets: ClaimSecrets) -> None:
-    """Keep a new claim code and PIN for the one receipt page that shows them."""
-    browser_session[SESSION_RECEIPT] = {"credential": public_id, "code": secrets.code, "pin": secrets.pin}
-
-
-def _receipt_claim(public_id: str) -> ClaimSecrets | None:
-    """The claim code and PIN of a credential just issued, once: a reload no longer shows them."""
-    kept = browser_session.get(SESSION_RECEIPT)
-    if not isinstance(kept, dict) or kept.get("credential") != public_id:
-        return None
-    browser_session.pop(SESSION_RECEIPT, None)
-    return ClaimSecrets(str(kept["code"]), str(kept["pin"]))

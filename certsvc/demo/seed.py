@@ -296,7 +296,7 @@ def _claims(session: Session, provider: Organisation, kek: str, hasher: Password
     ).all()
     for credential in unclaimed:
         secrets = demo_claim_secrets(kek, credential.public_id)
-        claims.create_claim(session, credential, hasher=hasher, code=secrets.code, pin=secrets.pin, actor=ACTOR)
+        claims.create_claim(session, credential, kek=kek, code=secrets.code, pin=secrets.pin, actor=ACTOR)
 
 
 def demo_claim(session: Session, kek: str) -> DemoClaim | None:

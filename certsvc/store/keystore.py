@@ -8,10 +8,14 @@ After decryption the public key must still have the stored kid.
 
 from __future__ import annotations
 
+import functools
+import os
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +26,9 @@ from certsvc.store import audit
 from certsvc.store.models import KeyState, Organisation, SigningKeyRecord, utcnow
 
 HKDF_INFO = b"certsvc signing key v1:"
+#: Prefix of the HKDF info of keys derived for other purposes than signing keys.
+PURPOSE_INFO = b"certsvc derived key v1:"
+SEAL_NONCE_BYTES = 12
 JWKS_MEDIA_TYPE = "application/jwk-set+json"
 
 
@@ -44,6 +51,34 @@ class NoActiveKey(CertsvcError):
 
     code = "no_active_key"
     http_status = 409
+
+
+@functools.lru_cache(maxsize=64)
+def derived_key(kek: str, purpose: str) -> bytes:
+    """A 32-byte key for one purpose (claim-secret HMAC, sealed claim slips), derived from the KEK with HKDF.
+
+    Never stored: whoever holds the database alone cannot recompute it. Cached, since a
+    request may derive it for every credential it issues.
+    """
+    if not kek:
+        raise KeyMaterialError("no key-encryption key configured")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE_INFO + purpose.encode("ascii"))
+    return hkdf.derive(kek.encode("utf-8"))
+
+
+def seal(kek: str, purpose: str, plaintext: bytes) -> bytes:
+    """Encrypt ``plaintext`` with AES-256-GCM under the KEK's key for ``purpose`` (bound in as associated data)."""
+    nonce = os.urandom(SEAL_NONCE_BYTES)
+    return nonce + AESGCM(derived_key(kek, purpose)).encrypt(nonce, plaintext, purpose.encode("ascii"))
+
+
+def unseal(kek: str, purpose: str, sealed: bytes) -> bytes:
+    """Decrypt what ``seal`` made for the same purpose; KeyMaterialError if the KEK or purpose differs."""
+    nonce, body = sealed[:SEAL_NONCE_BYTES], sealed[SEAL_NONCE_BYTES:]
+    try:
+        return AESGCM(derived_key(kek, purpose)).decrypt(nonce, body, purpose.encode("ascii"))
+    except InvalidTag as exc:
+        raise KeyMaterialError("sealed data does not open with this key-encryption key", purpose=purpose) from exc
 
 
 def key_password(kek: str, kid: str) -> bytes:

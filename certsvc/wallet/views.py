@@ -224,6 +224,7 @@ def claim() -> ResponseReturnValue:
             hasher=password_hasher(),
             policy=_throttle("WALLET_CLAIM_MAX_FAILURES"),
             wallet_user=g.wallet_user,
+            kek=current_app.config["KEY_ENCRYPTION_KEY"],
         )
     except WalletError as exc:
         data.commit()  # a wrong code or PIN counts although nothing was claimed

@@ -1,5 +1,5 @@
-// Staff pages: focus a form's error summary and let its links focus their field; "select all on
-// this page" for bulk actions; follow a running cohort import. Everything works without this
+// Staff pages: give a form's answer its own address; focus a form's error summary and let its
+// links focus their field; "select all on this page" for bulk actions; follow a running cohort import. Everything works without this
 // script; it only saves steps.
 "use strict";
 
@@ -68,7 +68,29 @@
     window.setTimeout(poll, interval);
   }
 
+  // A page answering a form (a receipt showing a code once) takes its own address: a reload then
+  // asks for that page again instead of sending the form a second time.
+  function takeOwnAddress(element) {
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", element.getAttribute("data-page-address"));
+    }
+  }
+
+  // A download that can happen once: the page stays, so say at once that it was taken.
+  function wireDownloadOnce(form) {
+    form.addEventListener("submit", function () {
+      var note = form.parentElement.querySelector("[data-downloaded]");
+      window.setTimeout(function () {
+        form.hidden = true;
+        if (note) note.hidden = false;
+      }, 0);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-download-once]").forEach(wireDownloadOnce);
+    var moved = document.querySelector("[data-page-address]");
+    if (moved) takeOwnAddress(moved);
     var batch = document.querySelector("[data-batch-status]");
     if (batch) followBatch(batch);
     var summary = document.querySelector("[data-error-summary]");

@@ -3,11 +3,14 @@
 A Burmese worker gets a printed claim slip (rendered by ``certsvc.pdf.claim_slips``) for a
 co-signed credential, scans its QR code to open the wallet, claims the credential with the
 slip's code and PIN, shows the QR code, downloads the certificate (the Burmese name reads
-back intact, in English and in Burmese) and shares a link that an employer opens.
+back intact, in English and in Burmese) and shares a link that an employer opens. The same
+from a cohort import: the training centre downloads the batch's claim slips through its pages,
+and a learner claims with the code and PIN printed on theirs.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Iterator
@@ -24,7 +27,7 @@ from sqlalchemy import select
 from certsvc.accounts import users
 from certsvc.pdf.claim_slips import render_claim_slips
 from certsvc.qr.image import decode_image
-from certsvc.store.models import Organisation, Qualification
+from certsvc.store.models import Credential, CredentialState, Organisation, Qualification
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
 from issuers import lifecycle
@@ -32,12 +35,13 @@ from issuers.issuance import LearnerData, issue_credential, register_learner
 from verifier import documents
 from verifier.pipeline import verify
 
-from .conftest import KEK, LiveServer, running_service
+from .conftest import DEMO_PASSWORD, KEK, LiveServer, running_service
 from .journey_support import SCREENS, Journey, open_journey
 
 HOLDER = "မောင်ကြည်ဝင်း"
 QUALIFICATION = "Construction Trade Test: Electrical Wiring"
 PASSWORD = "my-wallet-password-1"
+COHORT_PROVIDER = "officer@jcsc.example"
 CODE = re.compile(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}\b")
 PIN = re.compile(r"\b\d{6}\b")
 _serial = count(1)
@@ -112,8 +116,15 @@ def verdict_of(live: LiveServer, qr_text: str) -> str:
 def test_migrant_claims_from_the_slip_shows_the_qr_prints_and_shares(
     journey: Journey, service: LiveServer, tmp_path: Path, browser: Any
 ) -> None:
-    page = journey.page
     wallet_url, code, pin = read_slip(slip_for_a_cosigned_credential(service, tmp_path))
+    claim_show_print_and_share(journey, service, tmp_path, browser, wallet_url, code, pin)
+
+
+def claim_show_print_and_share(
+    journey: Journey, service: LiveServer, tmp_path: Path, browser: Any, wallet_url: str, code: str, pin: str
+) -> None:
+    """The worker's part, from the slip in hand to an employer opening the shared link."""
+    page = journey.page
 
     with journey.step("scan the slip's QR code and type the claim code and PIN"):
         page.goto(wallet_url)
@@ -186,11 +197,81 @@ def certificate_lines(download: Any, path: Path) -> list[str]:
     return reader.pages[0].extract_text().split("\n")
 
 
-@pytest.mark.skip(
-    reason="needs the cohort claim-slip back end (issuers/claim_slips.py and the batch page's slip download) "
-    "from the issuing branch; to be completed once it is merged"
-)
-def test_migrant_claims_a_cohort_imported_credential_from_its_printed_slip() -> None:
-    """To complete after the merge: the provider imports a cohort through the pages, downloads the batch's
-    claim-slip PDF, and a learner of that cohort claims from the code and PIN read off their slip,
-    then shows the QR and downloads the certificate as in the journey above."""
+def cohort_file(size: str) -> bytes:
+    """A small cohort of Burmese electricians; the first reads Burmese, so their slip is printed in it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("external_id", "name", "birth_date", "nationality", "id_number", "sex", "qualification_code",
+                     "kind", "language"))  # fmt: skip
+    people = ((HOLDER, "my"), ("Ma Thida Aung", "my"), ("Ko Zaw Min", "en"))
+    for n, (name, language) in enumerate(people):
+        serial = next(_serial)
+        writer.writerow((f"MM-{size}-{serial}", name, f"199{n}-03-0{n + 1}", "MM", f"MC{serial:07d}", "M", "ELEC2",
+                         "training", language))  # fmt: skip
+    return out.getvalue().encode()
+
+
+def slips_of_an_imported_cohort(service: LiveServer, browser: Any, tmp_path: Path, size: str) -> Path:
+    """The training centre imports the cohort and downloads its claim slips, through its pages."""
+    context = browser.new_context(locale="en-GB", accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(service.url + "/provider/imports")
+        page.get_by_label("Email").fill(COHORT_PROVIDER)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Cohort file (.csv)").set_input_files(
+            {"name": f"electricians-{size}.csv", "mimeType": "text/csv", "buffer": cohort_file(size)}
+        )
+        page.get_by_role("button", name="Check the file").click()
+        page.get_by_role("button", name="Issue 3 credential(s)").click()
+        expect(page.locator("#batch-state")).to_contain_text("Done", timeout=60_000)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download claim slips (PDF)").click()
+        path = tmp_path / "cohort-slips.pdf"
+        download.value.save_as(path)
+        return path
+    finally:
+        context.close()
+
+
+def cosign_the_cohort(service: LiveServer) -> None:
+    """The embassy co-signs what waits for it (its own journey does that through its pages)."""
+    when = datetime.now(UTC)
+    with service.session() as session:
+        embassy = session.scalar(select(Organisation).where(Organisation.slug == "mm-sg"))
+        assert embassy is not None
+        waiting = session.scalars(
+            select(Credential).where(
+                Credential.embassy_id == embassy.id, Credential.state == CredentialState.AWAITING_COSIGN
+            )
+        ).all()
+        cosigner = signer_for(session, embassy, KEK, service.url)
+        for credential in waiting:
+            lifecycle.cosign(session, embassy, credential, signer=cosigner, now=when, actor="test")
+        session.commit()
+
+
+def read_cohort_slip(path: Path, holder: str) -> tuple[str, str, str]:
+    """Find the holder's slip among the cohort's (each begins with its heading) and read it like the worker."""
+    reader = PdfReader(path)
+    for page in reader.pages:
+        for slip in page.extract_text().split("Your skills credential")[1:]:
+            if holder in slip.split("\n"):
+                buffer = io.BytesIO()
+                page.images[0].image.save(buffer, format="PNG")
+                (code,) = CODE.findall(slip)
+                (pin,) = PIN.findall(slip)
+                return decode_image(buffer.getvalue()), code, pin
+    raise AssertionError(f"no slip names {holder}")
+
+
+def test_migrant_claims_a_cohort_imported_credential_from_its_printed_slip(
+    journey: Journey, service: LiveServer, tmp_path: Path, browser: Any
+) -> None:
+    """A learner of an imported cohort claims with the code and PIN read off the slip the provider downloaded."""
+    slips = slips_of_an_imported_cohort(service, browser, tmp_path, journey.screen)
+    cosign_the_cohort(service)
+    wallet_url, code, pin = read_cohort_slip(slips, HOLDER)
+    assert wallet_url == service.url + "/wallet/claim"
+    claim_show_print_and_share(journey, service, tmp_path, browser, wallet_url, code, pin)

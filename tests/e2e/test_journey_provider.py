@@ -1,8 +1,10 @@
 """The training centre's whole job in a browser, on a phone and on a laptop, through its pages only.
 
 Sign in and land on the workspace, register a learner (one mistake, corrected from the error
-summary), issue a training credential, record a prior-skills assessment, find them again,
-import a 200-row cohort with 3 bad rows, fix the file, confirm, and watch the import finish.
+summary), issue a training credential, record a prior-skills assessment, find them again.
+Then a cohort: import 200 rows with 3 bad ones, fix the file, confirm, watch the import finish,
+download its claim slips once (the PDF reads back every learner's name and code) and give one
+learner a new claim code.
 Every page is checked for console errors and serious accessibility problems.
 """
 
@@ -16,6 +18,7 @@ from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from .conftest import LiveServer, running_service
 from .journeys import Journey, journey, viewport
@@ -103,8 +106,15 @@ def test_the_training_centre_does_its_whole_job(journey: Journey) -> None:
         expect(page.get_by_role("heading", name="Credential issued")).to_be_visible()
         expect(page.get_by_text("Commercial Cookery", exact=True)).to_be_visible()
         expect(page.get_by_role("img", name=re.compile("^QR code of credential"))).to_be_visible()
+        expect(page.get_by_role("heading", name="Claim code for the learner")).to_be_visible()
         training_id = re.search(r"/credentials/([0-9A-Z]+)/receipt", page.url).group(1)  # type: ignore[union-attr]
         journey.check_page("the issuance receipt")
+
+    with journey.step("reload the receipt: the code was shown once, nothing is issued twice"):
+        page.reload()
+        expect(page.get_by_role("heading", name="Credential issued")).to_be_visible()
+        expect(page.get_by_role("heading", name="Claim code for the learner")).to_have_count(0)
+        expect(page.get_by_text("were shown once, when the credential was issued")).to_be_visible()
 
     with journey.step("record a prior-skills assessment"):
         page.get_by_role("link", name="Back to the learner").click()
@@ -135,9 +145,17 @@ def test_the_training_centre_does_its_whole_job(journey: Journey) -> None:
         expect(page.get_by_role("button", name="Revoke")).to_be_visible()
         journey.check_page("a credential's details")
 
-    with journey.step("upload a cohort with three bad rows"):
-        page.get_by_role("link", name="Import a cohort").first.click()
+
+def test_the_cohorts_claim_slips_download_as_a_pdf_that_reads_back(journey: Journey) -> None:
+    """Import a cohort (three bad rows, fixed), watch it finish, take its claim slips once, read them back."""
+    page, size = journey.page, journey.size
+
+    with journey.step("sign in at the import page"):
+        page.goto(journey.url + "/provider/imports")
+        journey.sign_in(PROVIDER_LOGIN)
         expect(page.get_by_role("heading", name="Import a cohort", level=1)).to_be_visible()
+
+    with journey.step("upload a cohort with three bad rows"):
         journey.check_page("the import page")
         upload = {"name": f"cohort-{size}.csv", "mimeType": "text/csv"}
         page.get_by_label("Cohort file (.csv)").set_input_files(
@@ -169,6 +187,27 @@ def test_the_training_centre_does_its_whole_job(journey: Journey) -> None:
         expect(page.get_by_text("Import complete.")).to_be_visible()
         journey.check_page("the finished import")
 
+    with journey.step("download the claim slips (PDF) once"):
+        slips = page.get_by_role("region", name="Claim slips")
+        expect(slips.get_by_text("The codes can be downloaded once")).to_be_visible()
+        with page.expect_download() as download:
+            slips.get_by_role("button", name="Download claim slips (PDF)").click()
+        expect(slips.get_by_role("status")).to_contain_text("The claim slips are downloading.")
+        expect(slips.get_by_role("button", name="Download claim slips (CSV)")).to_be_hidden()
+        assert re.fullmatch(r"claim-slips-batch-\d+\.pdf", download.value.suggested_filename)
+        text = "\n".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+        for n in range(COHORT_ROWS):
+            assert f"Cohort {size.title()} Worker {n:03d}" in text
+        codes = re.findall(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}\b", text)
+        assert len(set(codes)) == COHORT_ROWS
+        journey.check_page("the import after downloading its slips")
+
+    with journey.step("the page says the slips were taken, and when"):
+        page.reload()
+        expect(slips.get_by_text(re.compile(r"^The claim slips were downloaded on \d{4}-\d\d-\d\d"))).to_be_visible()
+        expect(slips.get_by_role("button")).to_have_count(0)
+        journey.check_page("the import whose slips were taken")
+
     with journey.step("find an imported learner"):
         page.get_by_role("link", name="Learners", exact=True).click()
         search = page.get_by_role("search", name="Search learners")
@@ -177,30 +216,23 @@ def test_the_training_centre_does_its_whole_job(journey: Journey) -> None:
         expect(page.get_by_role("link", name=f"Cohort {size.title()} Worker 117")).to_be_visible()
         journey.check_page("the learners found by name")
 
-
-@pytest.mark.xfail(
-    strict=True, reason="the claim-slip PDF comes with the issuing (back end) and public-side (PDF) branches"
-)
-def test_the_cohorts_claim_slips_download_as_a_pdf_that_reads_back(journey: Journey) -> None:
-    """After an import, the provider downloads the cohort's claim slips; each names its learner, code and PIN."""
-    from pypdf import PdfReader
-
-    page, size, rows = journey.page, f"slips-{journey.size}", 12
-    page.goto(journey.url + "/provider/imports")
-    journey.sign_in(PROVIDER_LOGIN)
-    page.get_by_label("Cohort file (.csv)").set_input_files(
-        {"name": "slips.csv", "mimeType": "text/csv", "buffer": cohort_csv(size, with_mistakes=False, rows=rows)}
-    )
-    page.get_by_role("button", name="Check the file").click()
-    page.get_by_role("button", name=f"Issue {rows} credential(s)").click()
-    expect(page.locator("#batch-state")).to_contain_text("Done", timeout=60_000)
-    with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile("claim slips", re.I)).click()
-    reader = PdfReader(download.value.path())
-    text = "\n".join(p.extract_text() for p in reader.pages)
-    assert all(f"Cohort {size.title()} Worker {n:03d}" in text for n in range(rows))
-    codes = re.findall(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}\b", text)
-    assert len(set(codes)) == rows
+    with journey.step("issue a new claim code for a learner who lost their slip"):
+        page.get_by_role("link", name=f"Cohort {size.title()} Worker 117").click()
+        page.get_by_role("table").get_by_role("link").first.click()
+        expect(page.get_by_text("Not yet in the holder's wallet.")).to_be_visible()
+        page.get_by_role("link", name="Issue a new claim code").click()
+        expect(page.get_by_role("heading", name="Issue a new claim code?")).to_be_visible()
+        expect(page.get_by_text(re.compile("will stop working"))).to_be_visible()
+        journey.check_page("the question before a new claim code")
+        page.get_by_role("button", name="Issue a new claim code").click()
+        expect(page.get_by_role("heading", name="New claim code issued")).to_be_visible()
+        new_code = page.locator(".claim-once .secret").first.inner_text()
+        assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", new_code) and new_code not in codes
+        expect(page).to_have_url(re.compile(r"/provider/credentials/[0-9A-Z]+$"))  # a reload shows no code
+        journey.check_page("the new claim code")
+        page.reload()
+        expect(page.get_by_role("heading", name=re.compile("^Credential "))).to_be_visible()
+        expect(page.get_by_text(new_code)).to_have_count(0)
 
 
 def test_signing_in_from_the_sign_in_page_lands_on_the_workspace(journey: Journey) -> None:

@@ -158,7 +158,9 @@ def run(session: Session, provider: Organisation, batch_id: int, **kw: Any) -> c
     signer = signer_for(session, provider, KEK, BASE)
     cohort_import.start(session, provider, batch_id, actor="test")
     session.commit()
-    return cohort_import.run_batch(session, provider, batch_id, signer=signer, base_url=BASE, actor="test", **kw)
+    return cohort_import.run_batch(
+        session, provider, batch_id, signer=signer, base_url=BASE, actor="test", kek=KEK, **kw
+    )
 
 
 def count(session: Session, statement: Any) -> int:
@@ -174,7 +176,7 @@ def test_import_issues_every_row_once_and_audits_it(demo_session: Session) -> No
     assert count(session, select(func.count(Credential.id))) == before  # nothing before confirmation
     with pytest.raises(cohort_import.CohortImportError, match="not started"):
         cohort_import.run_batch(session, provider, batch.id, signer=signer_for(session, provider, KEK, BASE),
-                                base_url=BASE, actor="test")  # fmt: skip
+                                base_url=BASE, actor="test", kek=KEK)  # fmt: skip
     seen: list[tuple[int, int]] = []
     result = run(session, provider, batch.id, chunk_size=5, on_progress=lambda d, t: seen.append((d, t)))
     assert (result.state, result.done, result.issued, result.skipped) == (BatchState.DONE, 12, 12, 0)

@@ -27,7 +27,7 @@ EMBASSY_PH = "officer@ph-kl.example"
 EMBASSY_MM = "officer@mm-sg.example"
 AUTHORITY = "admin@ph-tesda.example"
 SCRIPT = "<script>alert(1)</script>"
-RECEIPT = re.compile(r"/provider/credentials/([0-9A-Z]{8})/receipt$")
+RECEIPT = re.compile(r'data-page-address="/provider/credentials/([0-9A-Z]{8})/receipt"')
 
 
 @pytest.fixture
@@ -98,9 +98,11 @@ def assess(client: FlaskClient, token: str, learner: str, **fields: str) -> Any:
 
 
 def issued_id(response: Any) -> str:
-    assert response.status_code == 302, response.get_data(as_text=True)
-    match = RECEIPT.search(response.headers["Location"])
-    assert match, response.headers["Location"]
+    """The credential an issue form made: its receipt is the answer, and names its own address."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    match = RECEIPT.search(html)
+    assert match, html
     return match.group(1)
 
 
@@ -317,3 +319,39 @@ def test_pages_are_translated(demo: Flask, client: FlaskClient) -> None:
     assert "အခြေအနေအလိုက် လက်မှတ်များ" in page
     page = register(client, csrf_token(client, "/account"), name="").get_data(as_text=True)
     assert "ဤအကွက်ကို ဖြည့်ရန် လိုအပ်သည်။" in page  # form errors follow the chosen language
+
+
+# -- secrets shown once stay out of the browser's cookie --------------------------------
+
+
+def signed_session(client: FlaskClient) -> dict[str, Any]:
+    """The provider's session cookie as the browser holds it, decoded (it is signed, not encrypted)."""
+    app = client.application
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    decoded = app.session_interface.get_signing_serializer(app).loads(cookie.value)  # type: ignore[attr-defined]
+    assert isinstance(decoded, dict)
+    return decoded
+
+
+def shown_secrets(html: str) -> tuple[str, str]:
+    code, pin = re.findall(r'<span class="secret">([^<]+)</span>', html)
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) and re.fullmatch(r"[0-9]{6}", pin)
+    return code, pin
+
+
+def test_the_claim_code_and_pin_never_ride_in_the_session_cookie(demo: Flask, client: FlaskClient) -> None:
+    token = sign_in(client, PROVIDER)
+    learner = learner_path(register(client, token))
+    issued = issue_training(client, token, learner)
+    kept = json.dumps(signed_session(client))  # what the browser holds right after issuing
+    page = issued if issued.status_code != 302 else client.get(issued.headers["Location"])
+    code, pin = shown_secrets(page.get_data(as_text=True))
+    assert pin not in kept and code not in kept and code.replace("-", "") not in kept
+    # The receipt with the secrets is the answer to the POST itself, never stored by a cache.
+    assert issued.status_code == 200 and issued.headers["Cache-Control"] == "private, no-store"
+    public_id = issued_id(issued)
+    assert pin not in json.dumps(signed_session(client))
+    # Opened again (a reload after the page moved to its own address), the receipt shows no secret.
+    again = client.get(f"/provider/credentials/{public_id}/receipt").get_data(as_text=True)
+    assert public_id in again and pin not in again and "Claim code for the learner" not in again

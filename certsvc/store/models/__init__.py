@@ -11,6 +11,7 @@ from certsvc.store.models.credentials import (
     CredentialState,
     ImportBatch,
     Learner,
+    SealedClaimSlips,
     Sex,
     StatusListRecord,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Qualification",
     "RejectionReason",
     "Role",
+    "SealedClaimSlips",
     "Sex",
     "ShareLink",
     "SigningKeyRecord",

@@ -51,6 +51,8 @@ class Learner(Base):
     id_number_hash: Mapped[str] = mapped_column(String(128))
     id_number_salt: Mapped[str] = mapped_column(String(32))
     sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "sex"))
+    #: The language the learner reads (a catalogue code: en, es, fil, my, ...): their claim slip's instructions.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     provider: Mapped[Organisation] = relationship()
@@ -93,6 +95,23 @@ class ImportBatch(Base):
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the provider took the batch's claim slips (their sealed codes and PINs are then erased).
+    slips_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SealedClaimSlips(Base):
+    """One chunk's claim codes and PINs, encrypted under a key derived from the KEK, until the slips are taken.
+
+    Written in the chunk's own transaction, so the sealed secrets always match the credentials
+    that chunk committed; deleted when the provider takes the slips.
+    """
+
+    __tablename__ = "sealed_claim_slips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Credential(Base):
