@@ -423,7 +423,7 @@ def assessor_of(session: Session, credential: Credential) -> str | None:
     details: dict[str, Any] | None = session.scalar(
         select(AuditEntry.details)
         .where(AuditEntry.action == ASSESSMENT_RECORDED, AuditEntry.subject == credential.public_id)
-        .order_by(AuditEntry.seq.desc())
+        .order_by(AuditEntry.id.desc())
         .limit(1)
     )
     return str(details.get("assessor")) if details else None
