@@ -146,6 +146,8 @@ def issue_credential(
             import_batch_id=import_batch_id,
         )
     )
+    # Known already: answering with the credential then loads neither again.
+    credential.learner, credential.provider = learner, provider
     session.add(credential)
     session.flush()
     details = _issued_details(credential.kind, credential.qualification_code)

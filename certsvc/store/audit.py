@@ -12,8 +12,11 @@ in the writer's own transaction; no lock is taken. Right after that transaction 
 own: it locks the head, takes every committed entry not yet chained in insertion order
 (the primary key is a database sequence), numbers and hashes them, moves the head and
 commits. Chaining costs microseconds per entry and takes entries of many writers at
-once, so the lock is held briefly and never across a writer's work. When a request
-returns, its entries are chained (the hook waits for the lock instead of skipping).
+once, so the lock is held briefly and never across a writer's work. On PostgreSQL a
+writer that finds another chainer at work does not wait (``SKIP LOCKED``): every chainer
+looks again after its commit, and the skipped writer's entries were committed before
+that second look, so they are chained by it. On SQLite (one writer at a time anyway)
+the hook waits, so a request's entries are chained before it returns.
 
 Crash safety: a writer killed before its commit leaves nothing; killed after it, its
 entries stay committed but unchained, and the next chaining (any writer's commit, or
@@ -153,47 +156,84 @@ def _mark_pending(session: Session, entry: AuditEntry | None) -> None:
         pending.append(None)  # type: ignore[arg-type]  # entries inserted in bulk: nothing to refresh
 
 
-def chain_pending(connection: Connection) -> int:
+def chain_pending(connection: Connection, *, wait: bool = True) -> int | None:
     """Chain every committed entry not chained yet, in insertion order, in the connection's transaction.
 
-    Locks the head (waits for another chainer) and returns how many entries it chained;
-    the caller commits. Safe to run anywhere, at any time, from any number of processes.
+    Locks the head and returns how many entries it chained; the caller commits. With
+    ``wait=False`` (PostgreSQL) it returns None at once when another chainer holds the
+    head: that chainer looks again after its commit (see ``chain_now``). Safe to run
+    anywhere, at any time, from any number of processes.
     """
-    # An UPDATE first: it takes the head's row lock on PostgreSQL and SQLite's write lock alike.
-    moved = connection.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq))
-    if moved.rowcount == 0:
-        # The first migration inserts the head; this covers schemas made without it.
-        connection.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
-    head_seq, head_hash = connection.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).one()
+    head = _lock_head(connection, wait=wait)
+    if head is None:
+        return None
+    head_seq, head_hash = head
     chained = 0
+    table = AuditEntry.__table__
     while True:
         rows = connection.execute(
-            select(AuditEntry.__table__).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(CHAIN_BATCH)
+            select(table).where(table.c.seq.is_(None)).order_by(table.c.id).limit(CHAIN_BATCH)
         ).all()
-        if not rows:
-            break
         changes = []
         for row in rows:
             entry = _Linked(head_seq + 1, head_hash, row)
             head_seq, head_hash = entry.seq, entry_hash(entry)
             changes.append({"entry_id": row.id, "seq": head_seq, "prev_hash": entry.prev_hash, "hash": head_hash})
-        table = AuditEntry.__table__
-        connection.execute(
-            table.update()
-            .where(table.c.id == bindparam("entry_id"))
-            .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")),
-            changes,
-        )
+        if changes:
+            connection.execute(
+                table.update()
+                .where(table.c.id == bindparam("entry_id"))
+                .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")),
+                changes,
+            )
         chained += len(rows)
+        if len(rows) < CHAIN_BATCH:
+            break
     if chained:
         connection.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=head_seq, hash=head_hash))
     return chained
 
 
-def chain_now(engine: Engine) -> int:
-    """Chain the committed entries waiting, in a transaction of its own; return how many."""
-    with engine.begin() as connection:
-        return chain_pending(connection)
+def _lock_head(connection: Connection, *, wait: bool) -> tuple[int, str] | None:
+    """Lock the head row and read it (None: another chainer holds it and ``wait`` is false)."""
+    if not wait and connection.dialect.name == "postgresql":
+        found = connection.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update(skip_locked=True)
+        ).one_or_none()
+        exists = found is not None or connection.execute(select(AuditHead.id)).first() is not None
+        if found is None and exists:
+            return None
+    else:
+        # An UPDATE first: it takes the head's row lock on PostgreSQL and SQLite's write lock alike.
+        found = connection.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(seq=AuditHead.seq)
+            .returning(AuditHead.seq, AuditHead.hash)
+        ).one_or_none()
+    if found is None:
+        # The first migration inserts the head; this covers schemas made without it.
+        connection.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+        return 0, GENESIS_HASH
+    return int(found[0]), str(found[1])
+
+
+def chain_now(engine: Engine, *, wait: bool = True) -> int:
+    """Chain the committed entries waiting, in transactions of their own; return how many.
+
+    With ``wait=False`` a chainer busy elsewhere is left to it; whoever chains looks again
+    after committing, so an entry committed while the head was busy is never left behind
+    (it was committed before that chainer's second look).
+    """
+    total = 0
+    while True:
+        with engine.begin() as connection:
+            chained = chain_pending(connection, wait=wait)
+        if not chained:
+            return total
+        total += chained
+        if wait:
+            return total
 
 
 @dataclass(frozen=True)
@@ -217,7 +257,8 @@ def _chain_after_commit(session: Session) -> None:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     try:
-        chain_now(engine)
+        # PostgreSQL writers do not queue for the head: a busy chainer takes their entries too.
+        chain_now(engine, wait=False)
     except SQLAlchemyError as exc:
         # The entries are committed and wait; the next chaining takes them. Never fail the caller's commit.
         log.warning("audit entries left to the next chaining: %s", type(exc).__name__)
