@@ -120,8 +120,8 @@ def append(
         # Stored exactly as hashed: round-trip through canonical JSON first.
         details=json.loads(canonical_json(details or {})),
     )
+    # Inserted with the caller's next flush, in the order added (one multi-row INSERT for several).
     session.add(entry)
-    session.flush()
     _mark_pending(session, entry)
     return entry
 
