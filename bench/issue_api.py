@@ -32,7 +32,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load import group_cpu_seconds  # bench/load.py: CPU of a process group
 from ops import support
 from sqlalchemy import func, select
 
@@ -52,6 +54,12 @@ class Run:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: CPU time of the app server (gunicorn master and workers) during the timed part.
+    server_cpu_s: float = 0.0
+
+    @property
+    def cpu_ms_per_credential(self) -> float:
+        return self.server_cpu_s * 1000 / max(1, len(self.latencies_ms))
 
     @property
     def per_s(self) -> float:
@@ -93,9 +101,15 @@ class Client:
         raise AssertionError("unreachable")
 
 
-def drive(port: int, token: str, workers: int, seconds: float, warmup: float, tag: str) -> Run:
+def drive(port: int, token: str, workers: int, seconds: float, warmup: float, tag: str, pgid: int) -> Run:
     """Issue from CLIENTS threads for ``warmup`` then ``seconds``; count only the timed part."""
     run = Run(workers, seconds)
+    cpu_mark: list[float] = []
+
+    def mark_cpu() -> None:
+        time.sleep(warmup)
+        cpu_mark.append(group_cpu_seconds(pgid))
+
     lock = threading.Lock()
     start = time.perf_counter() + warmup
     stop = start + seconds
@@ -120,10 +134,12 @@ def drive(port: int, token: str, workers: int, seconds: float, warmup: float, ta
                         run.errors.append(f"HTTP {status}")
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    threads.append(threading.Thread(target=mark_cpu))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    run.server_cpu_s = group_cpu_seconds(pgid) - cpu_mark[0]
     return run
 
 
@@ -166,7 +182,8 @@ def measure(workers: int, seconds: float, warmup: float, run_number: int) -> Run
             node = support.start_node("bench", Path(folder), env, port)
             try:
                 node.wait_ready()
-                run = drive(port, world.provider_token, workers, seconds, warmup, f"w{workers}r{run_number}c")
+                tag = f"w{workers}r{run_number}c"
+                run = drive(port, world.provider_token, workers, seconds, warmup, tag, node.process.pid)
             finally:
                 node.stop()
         issued, consistent = check_database(url, before)
@@ -191,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             results[workers].append(measure(workers, args.seconds, args.warmup, run_number))
     print(f"`certsvc serve` on PostgreSQL, {CLIENTS} concurrent clients, POST /api/v1/credentials with claim codes")
     medians: dict[int, tuple[float, float]] = {}
+    cpu_per_credential: dict[int, float] = {}
     errors = 0
     for workers, runs in results.items():
         per_s = statistics.median(r.per_s for r in runs)
@@ -198,10 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         medians[workers] = (per_s, p95)
         errors += sum(len(r.errors) for r in runs)
         shown = ", ".join(f"{r.per_s:.0f}" for r in runs)
+        cpu_ms = statistics.median(r.cpu_ms_per_credential for r in runs)
+        cpu_per_credential[workers] = cpu_ms
         problems = sorted({e for r in runs for e in r.errors})
         print(
-            f"  {workers} worker(s): median {per_s:6.1f} credentials/s, p95 {p95:6.1f} ms "
-            f"(runs: {shown}; errors: {problems or 'none'})"
+            f"  {workers} worker(s): median {per_s:6.1f} credentials/s, p95 {p95:6.1f} ms, "
+            f"app server CPU {cpu_ms:.1f} ms per credential (runs: {shown}; errors: {problems or 'none'})"
         )
     scaling = medians[2][0] / medians[1][0] if medians[1][0] else 0.0
     best = medians[2][0]
@@ -215,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 "issue_api_scaling_2_vs_1": round(scaling, 2),
                 "issue_api_per_s_1_worker": round(medians[1][0], 1),
                 "issue_api_errors": errors,
+                "issue_api_server_cpu_ms_per_credential": round(cpu_per_credential[2], 2),
             }
         )
     )
