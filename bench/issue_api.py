@@ -166,7 +166,7 @@ def check_database(database_url: str, before: int) -> tuple[int, bool]:
         engine.dispose()
 
 
-def measure(workers: int, seconds: float, warmup: float, run_number: int) -> Run:
+def measure(workers: int, seconds: float, warmup: float, run_number: int, source: str | None = None) -> Run:
     schema, url = support.create_schema(POSTGRES_URL)
     try:
         world = support.seed_world(url)
@@ -177,8 +177,21 @@ def measure(workers: int, seconds: float, warmup: float, run_number: int) -> Run
         with TemporaryDirectory(prefix="certsvc-issue-api-") as folder:
             port = support.free_port()
             env = support.node_env(
-                Path(folder), url, port, SERVE_WORKERS=workers, SERVE_THREADS=4, SERVE_KEEPALIVE=5, LOG_LEVEL="WARNING"
+                Path(folder),
+                url,
+                port,
+                SERVE_WORKERS=workers,
+                SERVE_THREADS=4,
+                SERVE_KEEPALIVE=5,
+                LOG_LEVEL="WARNING",
+                # The configured argon2id cost, as in production (the baseline hashed each claim PIN with it).
+                PASSWORD_HASH_TIME_COST=None,
+                PASSWORD_HASH_MEMORY_KIB=None,
+                PASSWORD_HASH_PARALLELISM=None,
             )
+            if source is not None:  # the server runs another checkout's code (the baseline) on the same schema
+                env["PYTHONPATH"] = source
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
             node = support.start_node("bench", Path(folder), env, port)
             try:
                 node.wait_ready()
@@ -200,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--baseline", metavar="SOURCE", default=None, help="Also run the server from this checkout (e.g. main), once."
+    )
     args = parser.parse_args(argv)
     support.require_postgres(POSTGRES_URL)
     results: dict[int, list[Run]] = {1: [], 2: []}
@@ -223,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
             f"  {workers} worker(s): median {per_s:6.1f} credentials/s, p95 {p95:6.1f} ms, "
             f"app server CPU {cpu_ms:.1f} ms per credential (runs: {shown}; errors: {problems or 'none'})"
         )
+    if args.baseline:
+        for workers in (1, 2):
+            base = measure(workers, args.seconds, args.warmup, 99, source=args.baseline)
+            print(
+                f"  baseline ({args.baseline}), {workers} worker(s): {base.per_s:6.1f} credentials/s, "
+                f"p95 {base.p95_ms:6.1f} ms; this code: x{medians[workers][0] / max(base.per_s, 0.001):.1f}"
+            )
     scaling = medians[2][0] / medians[1][0] if medians[1][0] else 0.0
     best = medians[2][0]
     verdict = "ok" if best >= TARGET_PER_S else f"BELOW TARGET {TARGET_PER_S:.0f}/s"

@@ -229,11 +229,18 @@ def chain_now(engine: Engine, *, wait: bool = True) -> int:
     while True:
         with engine.begin() as connection:
             chained = chain_pending(connection, wait=wait)
-        if not chained:
-            return total
+        if not chained or wait:
+            return total + (chained or 0)
         total += chained
-        if wait:
+        if not _any_pending(engine):
             return total
+
+
+def _any_pending(engine: Engine) -> bool:
+    """Whether any committed entry waits: one statement, no transaction around it."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        found = connection.execute(select(AuditEntry.id).where(AuditEntry.seq.is_(None)).limit(1)).first()
+    return found is not None
 
 
 @dataclass(frozen=True)
