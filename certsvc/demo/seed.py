@@ -209,7 +209,15 @@ def _sample_credentials(
         learner = register_learner(
             session,
             provider,
-            LearnerData(name, born, corridor.origin, id_number, sex, f"DEMO-{provider.slug}-{n + 1}"),
+            LearnerData(
+                name,
+                born,
+                corridor.origin,
+                id_number,
+                sex,
+                f"DEMO-{provider.slug}-{n + 1}",
+                language=_LANGUAGE_OF_ORIGIN.get(corridor.origin, "en"),
+            ),
             actor=ACTOR,
         )
         code = corridor.qualifications[min(n, len(corridor.qualifications) - 1)].code
@@ -276,6 +284,10 @@ class DemoClaim:
     holder: str
     code: str
     pin: str
+
+
+#: The language a demo learner reads, by country of origin (their claim slips are printed in it).
+_LANGUAGE_OF_ORIGIN = {"PH": "fil", "MM": "my"}
 
 
 def demo_claim_secrets(kek: str, public_id: str) -> claims.ClaimSecrets:

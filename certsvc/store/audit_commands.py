@@ -24,17 +24,26 @@ def audit_group() -> None:
     metavar="SEQ:HASH",
     help="A head noted earlier (e.g. from a previous run); fails unless the log still holds it.",
 )
-def verify_command(database_url: str | None, expect_head: str | None) -> None:
-    """Recompute every entry's hash and link; exit 1 and say where if anything was edited or deleted."""
+@click.option(
+    "--no-chain",
+    is_flag=True,
+    help="Only read: do not first chain entries committed but not chained yet (e.g. by a killed process).",
+)
+def verify_command(database_url: str | None, expect_head: str | None, no_chain: bool) -> None:
+    """Chain waiting entries, then recompute every entry's hash and link; exit 1 and say where if anything changed."""
     anchor = _parse_anchor(expect_head) if expect_head else None
     engine = make_engine(command_database_url(database_url))
     try:
+        chained = 0 if no_chain else audit.chain_now(engine)
         with make_session_factory(engine)() as session:
             report = audit.verify_chain(session, anchor)
     finally:
         engine.dispose()
+    if chained:
+        click.echo(f"chained {chained} entries that were waiting", err=True)
     if report.ok:
-        click.echo(f"audit log OK: {report.entries} entries, head {report.head_seq}:{report.head_hash}")
+        waiting = f", {report.pending} waiting to be chained" if report.pending else ""
+        click.echo(f"audit log OK: {report.entries} entries, head {report.head_seq}:{report.head_hash}{waiting}")
         return
     click.echo(f"audit log FAILED: {len(report.problems)} problem(s) in {report.entries} entries", err=True)
     for problem in report.problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from certsvc.credentials.cosigned import CoSignedCredential, parse_credential_text
@@ -44,20 +44,23 @@ def qr_text_of(credential: Credential, base_url: str) -> str:
 def published_trust_lists(session: Session, credential: Credential) -> list[TrustList]:
     """The newest published trust list of each authority of the holder's country."""
     nationality = select(Learner.nationality).where(Learner.id == credential.learner_id).scalar_subquery()
-    authorities = select(Organisation.id).where(
-        Organisation.kind == OrgKind.AUTHORITY, Organisation.country == nationality
+    newest = (
+        select(TrustListVersion.authority_id, func.max(TrustListVersion.sequence).label("sequence"))
+        .group_by(TrustListVersion.authority_id)
+        .subquery()
     )
-    found = []
-    for authority_id in session.scalars(authorities):
-        token = session.scalar(
-            select(TrustListVersion.token)
-            .where(TrustListVersion.authority_id == authority_id)
-            .order_by(TrustListVersion.sequence.desc())
-            .limit(1)
+    # One query for every authority of the country (answering an issue must not cost a query per authority).
+    tokens = session.scalars(
+        select(TrustListVersion.token)
+        .join(
+            newest,
+            (newest.c.authority_id == TrustListVersion.authority_id) & (newest.c.sequence == TrustListVersion.sequence),
         )
-        if token is not None and (trust_list := _parsed(token)) is not None:
-            found.append(trust_list)
-    return found
+        .join(Organisation, Organisation.id == TrustListVersion.authority_id)
+        .where(Organisation.kind == OrgKind.AUTHORITY, Organisation.country == nationality)
+        .order_by(Organisation.id)
+    )
+    return [trust_list for token in tokens if (trust_list := _parsed(token)) is not None]
 
 
 @lru_cache(maxsize=32)

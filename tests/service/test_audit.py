@@ -135,3 +135,84 @@ def test_concurrent_appends_keep_one_chain(postgres_url: str) -> None:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 80
         assert audit.verify_chain(session).ok
     engine.dispose()
+
+
+WRITER = """
+import sys
+from certsvc.store import audit, db
+engine = db.make_engine(sys.argv[1])
+factory = db.make_session_factory(engine)
+n = 0
+while True:
+    with factory() as session:
+        if n % 3 == 0:
+            audit.append_many(session, [("test.bulk", f"{n}:{i}", {}) for i in range(300)], actor="w", org_id=None)
+        else:
+            audit.append(session, "test.one", actor="w", subject=str(n))
+        session.commit()
+    n += 1
+    print(n, flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.55, 0.8, 1.1, 1.45])
+def test_a_writer_killed_at_any_moment_leaves_a_chain_that_verifies(
+    database_url: str, engine: Engine, db_session: Session, delay: float
+) -> None:
+    """SIGKILL a real writing process (mid-transaction, mid-chaining or between); the chain still verifies."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_entries(db_session, 3)  # a chain already there
+    command = [sys.executable, "-c", WRITER, database_url]  # our own script and test database
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    output, _ = process.communicate(timeout=30)
+    committed = int(output.split()[-1]) if output.split() else 0
+    db_session.expire_all()
+    before = audit.verify_chain(db_session)
+    assert before.ok, before.problems  # the chained part verifies even with entries waiting
+    db_session.rollback()
+    audit.chain_now(engine)
+    report = audit.verify_chain(db_session)
+    assert report.ok and report.pending == 0, report.problems
+    singles = db_session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "test.one"))
+    bulk = db_session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "test.bulk"))
+    assert bulk is not None and bulk % 300 == 0  # a transaction is all there or not at all
+    assert (singles or 0) + bulk // 300 >= committed  # nothing a commit acknowledged is lost
+    assert report.entries == 3 + (singles or 0) + bulk
+
+
+def test_a_reordered_entry_is_detected(db_session: Session, engine: Engine) -> None:
+    write_entries(db_session)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_entries SET seq = -1 WHERE seq = 2"))
+        connection.execute(text("UPDATE audit_entries SET seq = 2 WHERE seq = 3"))
+        connection.execute(text("UPDATE audit_entries SET seq = 3 WHERE seq = -1"))
+    db_session.expire_all()
+    assert kinds(audit.verify_chain(db_session)) == [
+        (2, "broken_link"), (2, "edited"), (3, "broken_link"), (3, "edited"), (4, "broken_link"),
+    ]  # fmt: skip
+
+
+def test_appends_wait_for_no_lock(postgres_url: str) -> None:
+    """A writer holding its transaction open (signing, say) does not hold up another writer's append."""
+    empty_database(postgres_url)
+    engine = db.make_engine(postgres_url)
+    factory = db.make_session_factory(engine)
+    try:
+        with factory() as slow, factory() as quick:
+            audit.append(slow, "test.slow", actor="slow")
+            # Before: append locked the head, so this second writer waited for the first to finish.
+            quick.execute(text("SET LOCAL lock_timeout = '2s'"))
+            audit.append(quick, "test.quick", actor="quick")
+            quick.commit()
+            slow.commit()
+        with factory() as session:
+            report = audit.verify_chain(session)
+            assert report.ok and report.entries == 2 and report.pending == 0
+    finally:
+        engine.dispose()

@@ -223,7 +223,7 @@ def test_several_qualifications_are_accredited_in_one_version(world: Session) ->
     assert versions(world, "mm-nssa")[0].sequence == 2
     listed = parse_trust_list(versions(world, "mm-nssa")[0].token).organisation(f"{BASE}/o/klwa")
     assert listed is not None and len(listed.accreditations) == 2
-    actions = world.scalars(select(AuditEntry.action).where(AuditEntry.org_id == nssa.id).order_by(AuditEntry.seq))
+    actions = world.scalars(select(AuditEntry.action).where(AuditEntry.org_id == nssa.id).order_by(AuditEntry.id))
     assert list(actions)[-3:] == ["accreditation.granted", "accreditation.granted", "trust_list.published"]
 
 

@@ -159,3 +159,13 @@ def test_a_keyed_claim_needs_the_kek(demo_session: Session) -> None:
     made = claims.replace_claim(session, credential, kek=KEK, actor="t", now=NOW)
     with pytest.raises(WrongClaim):
         claims.claim(session, made.code, made.pin, wallet_user(session), hasher=CHEAP_HASHER, kek="another kek")
+
+
+def test_cohort_language_column_is_optional_and_checked() -> None:
+    from issuers.cohort_csv import validate_cohort
+
+    good = validate_cohort(cohort_with_languages(2), {"SMAW2"}, TODAY)
+    assert good.ok and [row.language for row in good.rows] == ["en", "my"]
+    bad = cohort_with_languages(1).replace(b"training,,,,,", b"training,,,,,English")
+    checked = validate_cohort(bad, {"SMAW2"}, TODAY)
+    assert [(e["line"], e["column"]) for e in checked.errors] == [(2, "language")]
