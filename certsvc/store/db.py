@@ -103,6 +103,10 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def dispose(app: Flask) -> None:
-    """Close every pooled connection of the app's engine."""
+    """Close every pooled connection of the app's engine, and of any other engine a part of the app keeps
+    in ``app.extensions`` (the verifier's read-only SQLite engine)."""
     bind = session_factory(app).kw["bind"]
     bind.dispose()
+    for extension in list(app.extensions.values()):
+        if isinstance(extension, Engine) and extension is not bind:
+            extension.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy import text, update
 
 from certsvc.store import db
 from certsvc.store.models import Credential, CredentialState
-from verifier import counting
+from verifier import counting, records
 
 from .verify_support import seeded_sqlite
 
@@ -71,3 +71,15 @@ def test_a_verification_sees_a_revocation_committed_just_before(app_and_qr: tupl
     body = client.post("/api/v1/verify", json={"credential": qr_text}).get_json()
     assert body["status"] == "invalid"
     assert "revoked" in body["reasons"]
+
+
+
+def test_dispose_closes_the_read_engine_too(app_and_qr: tuple[Flask, str]) -> None:
+    app, _ = app_and_qr
+    engine = records.read_engine(app)
+    assert engine is not db.session_factory(app).kw["bind"]  # SQLite on a file: an engine of its own
+    with engine.connect():
+        pass
+    assert engine.pool.checkedin() == 1
+    db.dispose(app)
+    assert engine.pool.checkedin() == 0
