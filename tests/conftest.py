@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -76,3 +78,13 @@ def build_world(revoked: dict[int, int] | None = None) -> World:
 def world() -> World:
     """A world where PH status index 4 is revoked, 5 suspended and 6 has its co-signature withdrawn."""
     return build_world({4: Status.INVALID, 5: Status.SUSPENDED, 6: Status.COSIGNATURE_WITHDRAWN})
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Any]:
+    """Playwright, started once for the whole session: its sync API cannot start twice in one process
+    while another instance runs (browser tests and the browser decoder's tests share it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright

@@ -127,8 +127,8 @@ MOMENTS = [
 
 
 @pytest.fixture(scope="module")
-def modules() -> Iterator[ModulePage]:
-    with serve({"/qr/": MODULES, "/data/": DATA}) as origin, chromium() as browser:
+def modules(playwright_instance: Any) -> Iterator[ModulePage]:
+    with serve({"/qr/": MODULES, "/data/": DATA}) as origin, chromium(playwright_instance) as browser:
         page = ModulePage(browser, origin)
         yield page
         page.close()

@@ -163,14 +163,6 @@ def demo_password() -> str:
 
 
 @pytest.fixture(scope="session")
-def playwright_instance() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
 def browser(playwright_instance: Any) -> Iterator[Any]:
     """Debian's Chromium, headless (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():
