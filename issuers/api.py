@@ -26,6 +26,7 @@ from certsvc.store.models import Credential, Learner, Organisation, OrgKind, Rol
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
 from certsvc.web import openapi
+from issuers import api_batch as batch
 from issuers import api_docs, lifecycle
 from issuers import api_records as records
 from issuers import api_schemas as schemas
@@ -119,6 +120,39 @@ def create_credential() -> ResponseReturnValue:
     if created and made:
         body["claim"] = {"code": made[0].code, "pin": made[0].pin}
     return _answer(body, created, url_for(".get_credential", public_id=credential.public_id))
+
+
+@bp.post("/credentials/batch")
+@require_org_role(*WRITERS, kinds=PROVIDER)
+def create_credentials() -> ResponseReturnValue:
+    """Issue up to 100 credentials at once, all or nothing, through the cohort import's bulk path."""
+    principal = require_principal()
+    wanted = schemas.parse_batch(request.get_data(cache=False), request.mimetype or None, utcnow().date())
+    session = db.get_session()
+    kek, base_url = current_app.config["KEY_ENCRYPTION_KEY"], current_app.config["BASE_URL"]
+
+    def issue() -> tuple[list[batch.BatchIssued], bool]:
+        made = batch.issue_batch(
+            session,
+            principal.org,
+            wanted,
+            signer=lambda: signer_for(session, principal.org, kek, base_url),
+            base_url=base_url,
+            now=utcnow(),
+            actor=principal.actor,
+            kek=kek,
+        )
+        return made, any(item.claim is not None for item in made)
+
+    made, created = _committed(session, issue)
+    items = []
+    for item in made:
+        body = credential_json(item.credential, principal.org, full=True)
+        body["created"] = item.claim is not None
+        if item.claim is not None:  # the learner's wallet claim code and PIN, answered once here
+            body["claim"] = {"code": item.claim.code, "pin": item.claim.pin}
+        items.append(body)
+    return jsonify({"credentials": items}), 201 if created else 200
 
 
 @bp.get("/credentials")
