@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -11,8 +12,10 @@ from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 from sqlalchemy import Engine, func, select
 
+from certsvc.accounts import api_tokens
+from certsvc.demo.seed import seed
 from certsvc.store import audit, db
-from certsvc.store.models import AuditEntry, Credential, CredentialClaim, Learner
+from certsvc.store.models import AuditEntry, Credential, CredentialClaim, Learner, TrustListVersion, User
 from certsvc.wallet import claims
 
 from .support import CHEAP_HASHER, KEK
@@ -21,6 +24,7 @@ from .test_api import world as world  # the fixture, shared with the single endp
 from .test_claim_slips import wallet_user
 
 BATCH = "/credentials/batch"
+DEMO_PROVIDER = "officer@klwa.example"  # the demo world's PH corridor provider
 
 
 def item(n: int, **changes: Any) -> dict[str, Any]:
@@ -61,6 +65,10 @@ def test_a_batch_issues_every_credential_with_a_claim_code_that_works(
     token.deserialize(answered[0]["credential"]["compact"][0])
     token.verify(jwcrypto_jwk.JWK(**active_jwk(app, "weld-my")), alg="EdDSA")
     assert "P0000001" not in response.get_data(as_text=True)  # ID numbers are never echoed
+    again = client.get(f"{API}/credentials/{answered[5]['id']}", headers=world.headers("weld")).json
+    assert {k: v for k, v in again.items() if k != "claim"} == {
+        k: v for k, v in answered[5].items() if k not in ("claim", "created")
+    }  # the same credential and QR text as reading it back
 
     with db.session_factory(app)() as session:
         slots = [(c.status_list_id, c.status_idx) for c in session.scalars(select(Credential))]
@@ -226,3 +234,21 @@ def test_parallel_batches_lose_nothing(app: Flask, world: ApiWorld) -> None:
     with db.session_factory(app)() as session:
         report = audit.verify_chain(session)
         assert report.problems == [] and report.pending == 0
+
+
+def test_qr_texts_pin_the_published_trust_list_as_a_single_read_does(app: Flask, client: FlaskClient) -> None:
+    # The demo world publishes the Philippines' trust list: each QR text pins its catalogue entry.
+    with db.session_factory(app)() as session:
+        seed(session, kek=KEK, base_url=app.config["BASE_URL"], hasher=CHEAP_HASHER, now=datetime.now(UTC))
+        user = session.scalar(select(User).where(User.email == DEMO_PROVIDER))
+        assert user is not None
+        token = api_tokens.create_token(session, user, "batch", actor="test").secret
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(TrustListVersion))
+    headers = {"Authorization": f"Bearer {token}"}
+    items = [item(n) for n in range(3)]
+    response = client.post(API + BATCH, json={"credentials": items}, headers=headers)
+    assert response.status_code == 201, response.json
+    for answered in response.json["credentials"]:
+        single = client.get(f"{API}/credentials/{answered['id']}", headers=headers).json
+        assert answered["qr_text"] == single["qr_text"]
