@@ -19,13 +19,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from certsvc.accounts.access import public, require_org_role, require_principal
+from certsvc.credentials.trustlist import TrustList
 from certsvc.qr.image import render_png, render_svg
+from certsvc.qr.transport import encode_qr_text
 from certsvc.store import db
-from certsvc.store.credential_records import cosigned_of, qr_text_of, status_value
+from certsvc.store.credential_records import (
+    VERIFY_PATH,
+    cosigned_of,
+    published_trust_lists,
+    qr_text_of,
+    status_value,
+)
 from certsvc.store.models import Credential, Learner, Organisation, OrgKind, Role, utcnow
 from certsvc.store.signers import signer_for
 from certsvc.wallet import claims
 from certsvc.web import openapi
+from issuers import api_batch as batch
 from issuers import api_docs, lifecycle
 from issuers import api_records as records
 from issuers import api_schemas as schemas
@@ -119,6 +128,44 @@ def create_credential() -> ResponseReturnValue:
     if created and made:
         body["claim"] = {"code": made[0].code, "pin": made[0].pin}
     return _answer(body, created, url_for(".get_credential", public_id=credential.public_id))
+
+
+@bp.post("/credentials/batch")
+@require_org_role(*WRITERS, kinds=PROVIDER)
+def create_credentials() -> ResponseReturnValue:
+    """Issue up to 100 credentials at once, all or nothing, through the cohort import's bulk path."""
+    principal = require_principal()
+    wanted = schemas.parse_batch(request.get_data(cache=False), request.mimetype or None, utcnow().date())
+    session = db.get_session()
+    kek, base_url = current_app.config["KEY_ENCRYPTION_KEY"], current_app.config["BASE_URL"]
+
+    def issue() -> tuple[list[batch.BatchIssued], bool]:
+        made = batch.issue_batch(
+            session,
+            principal.org,
+            wanted,
+            signer=lambda: signer_for(session, principal.org, kek, base_url),
+            base_url=base_url,
+            now=utcnow(),
+            actor=principal.actor,
+            kek=kek,
+        )
+        return made, any(item.claim is not None for item in made)
+
+    made, created = _committed(session, issue)
+    # One trust-list lookup per nationality, not per credential: it was most of a batch's answer.
+    trust_lists: dict[str, list[TrustList]] = {}
+    items = []
+    for item in made:
+        nationality = item.credential.learner.nationality
+        if nationality not in trust_lists:
+            trust_lists[nationality] = published_trust_lists(session, item.credential)
+        body = credential_json(item.credential, principal.org, full=True, trust_lists=trust_lists[nationality])
+        body["created"] = item.claim is not None
+        if item.claim is not None:  # the learner's wallet claim code and PIN, answered once here
+            body["claim"] = {"code": item.claim.code, "pin": item.claim.pin}
+        items.append(body)
+    return jsonify({"credentials": items}), 201 if created else 200
 
 
 @bp.get("/credentials")
@@ -285,8 +332,14 @@ def learner_json(learner: Learner) -> dict[str, Any]:
     }
 
 
-def credential_json(credential: Credential, viewer: Organisation, *, full: bool) -> dict[str, Any]:
-    """A credential as the API shows it; ``full`` adds the signed credential and its QR text."""
+def credential_json(
+    credential: Credential, viewer: Organisation, *, full: bool, trust_lists: list[TrustList] | None = None
+) -> dict[str, Any]:
+    """A credential as the API shows it; ``full`` adds the signed credential and its QR text.
+
+    ``trust_lists`` are the published trust lists of the holder's country when the caller
+    looked them up already (a batch does so once per nationality).
+    """
     learner, embassy = credential.learner, credential.embassy
     body: dict[str, Any] = {
         "id": credential.public_id,
@@ -314,7 +367,11 @@ def credential_json(credential: Credential, viewer: Organisation, *, full: bool)
     if full:
         signed = cosigned_of(credential)
         body["credential"] = {"general_json": signed.to_json(), "compact": signed.compacts()}
-        body["qr_text"] = qr_text_of(credential, current_app.config["BASE_URL"])
+        base_url = current_app.config["BASE_URL"]
+        if trust_lists is None:
+            body["qr_text"] = qr_text_of(credential, base_url)
+        else:
+            body["qr_text"] = encode_qr_text(signed, base_url + VERIFY_PATH, trust_lists)
     public_id = credential.public_id
     body["links"] = {
         "self": url_for(".get_credential", public_id=public_id),

@@ -237,6 +237,41 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "CredentialList": _list_schema("Credential", "A page of credentials (without JWS and QR text), oldest first."),
+    "CredentialBatchInput": {
+        "type": "object",
+        "description": f"Up to {fields.MAX_BATCH} credentials to issue at once, each as `POST /credentials` takes it.",
+        "required": [fields.BATCH_MEMBER],
+        "properties": {
+            fields.BATCH_MEMBER: {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": fields.MAX_BATCH,
+                "items": _ref("CredentialInput"),
+            }
+        },
+        "additionalProperties": False,
+    },
+    "CredentialBatch": {
+        "type": "object",
+        "description": "One answer per item, in the order of the request.",
+        "required": [fields.BATCH_MEMBER],
+        "properties": {
+            fields.BATCH_MEMBER: {
+                "type": "array",
+                "items": {
+                    "allOf": [_ref("Credential")],
+                    "required": ["created"],
+                    "properties": {
+                        "created": {
+                            "type": "boolean",
+                            "description": "Issued by this request (with its `claim`); false for a repeated "
+                            "`external_id`, answered with the credential issued before.",
+                        }
+                    },
+                },
+            }
+        },
+    },
 }
 
 _PUBLIC_ID = path_parameter(
@@ -380,6 +415,44 @@ PATHS: dict[str, dict[str, Any]] = {
                 **error_responses(400, 401, 403),
             },
         ),
+    },
+    f"{PREFIX}/credentials/batch": {
+        "post": operation(
+            "Issue credentials in a batch",
+            tag=PROVIDERS,
+            operation_id="createCredentialBatch",
+            description=f"Issues up to {fields.MAX_BATCH} credentials in one request, all or nothing: each item is "
+            "what `POST /credentials` takes, checked by the same rules. If any item is invalid, nothing is "
+            "issued and the answer lists every problem in `errors`, each with the item's `index`, the `field` "
+            "and a `message` (400 for items that do not fit the schema; 422 for an unknown qualification or "
+            "learner, an `external_id` given twice in the batch or naming different data). Each new credential "
+            "comes with its wallet claim code and PIN, shown once. An item whose `external_id` was issued "
+            "before answers that credential (`created`: false) and issues nothing; 200 if no item issued one.",
+            request=json_body(
+                _ref("CredentialBatchInput"), {fields.BATCH_MEMBER: [_TRAINING_EXAMPLE, _PRIOR_SKILLS_EXAMPLE]}
+            ),
+            responses={
+                "201": json_response(
+                    "Issued.", _ref("CredentialBatch"), {fields.BATCH_MEMBER: [{**ISSUED_EXAMPLE, "created": True}]}
+                ),
+                "200": json_response(
+                    "Every item was issued before under its external_id.",
+                    _ref("CredentialBatch"),
+                    {fields.BATCH_MEMBER: [{**CREDENTIAL_EXAMPLE, "created": False}]},
+                ),
+                **error_responses(400, 401, 403, 413),
+                "422": json_response(
+                    "Some items cannot be issued (`batch_refused`); `errors` names each. Nothing was issued.",
+                    _ref("Error"),
+                    {
+                        "code": "batch_refused",
+                        "message": "item 1: 'qualification_code' no qualification 'COOK2'; nothing was issued",
+                        "status": 422,
+                        "errors": [{"index": 1, "field": "qualification_code", "message": "no qualification 'COOK2'"}],
+                    },
+                ),
+            },
+        )
     },
     f"{PREFIX}/credentials/{{public_id}}": {
         "get": operation(

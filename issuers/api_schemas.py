@@ -26,6 +26,9 @@ from issuers import cohort_csv
 from issuers.issuance import LearnerData
 
 MAX_BODY_BYTES = 64 * 1024
+#: Credentials one batch request issues at most (all or nothing, in one transaction).
+MAX_BATCH = 100
+BATCH_MEMBER = "credentials"
 #: A passport number (ICAO 9303: A-Z, 0-9) as people write it: at least one letter or digit among its characters.
 ID_NUMBER_PATTERN = text_rules.schema_pattern_requiring("[A-Za-z0-9]")
 #: No birth or assessment of ours is earlier.
@@ -514,6 +517,46 @@ def credential_request(values: Mapping[str, Any], today: date) -> CredentialRequ
         assessor=found["assessor"] if found is not None else None,
         external_id=values["external_id"],
     )
+
+
+def parse_batch(unverified_body: bytes, mimetype: str | None, today: date) -> list[CredentialRequest]:
+    """Check a batch body ``{"credentials": [ITEM, ...]}``, each ITEM as the single endpoint takes it.
+
+    All or nothing: every problem of every item is named (with the item's ``index``) in one
+    InvalidField, so a client fixes the whole batch at once.
+    """
+    value = json_body.load_object(unverified_body, mimetype, max_bytes=MAX_BODY_BYTES)
+    errors: list[dict[str, Any]] = [
+        {"field": name, "message": "is not a known field"} for name in value if name != BATCH_MEMBER
+    ]
+    items = value.get(BATCH_MEMBER)
+    if not isinstance(items, list):
+        errors.append({"field": BATCH_MEMBER, "message": "must be a JSON array of credentials"})
+    elif not 1 <= len(items) <= MAX_BATCH:
+        errors.append({"field": BATCH_MEMBER, "message": f"must hold 1 to {MAX_BATCH} credentials"})
+    _raise_if(errors)
+    wanted: list[CredentialRequest] = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise InvalidField("must be a JSON object", errors=[{"field": "", "message": "must be a JSON object"}])
+            wanted.append(credential_request(check_object(item, CREDENTIAL_FIELDS), today))
+        except InvalidField as exc:
+            errors += [{"index": index, **problem} for problem in exc.data["errors"]]
+    _raise_batch_if(errors)
+    return wanted
+
+
+def batch_problem(index: int, field: str, message: str) -> dict[str, Any]:
+    """One problem of one item of a batch, in the shape ``parse_batch`` names them."""
+    return {"index": index, "field": field, "message": message}
+
+
+def _raise_batch_if(errors: list[dict[str, Any]]) -> None:
+    if errors:
+        first = errors[0]
+        where = f"{BATCH_MEMBER}[{first['index']}]" + (f".{first['field']}" if first["field"] else "")
+        raise InvalidField(f"'{where}' {first['message']}", field=where, errors=errors)
 
 
 def _raise_if(errors: list[dict[str, str]]) -> None:

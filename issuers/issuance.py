@@ -160,16 +160,25 @@ class CohortEntry:
     """One worker of a cohort and the credential to issue them.
 
     ``learner_record`` names a learner registered earlier; without it one is registered
-    from ``learner``. The credential format has no place for a prior-skills assessor, so
+    from ``learner``. With a record and no ``learner`` data (no ID number to hash afresh),
+    the credential carries the record's stored hash, as ``issue_credential`` does. The
+    credential format has no place for a prior-skills assessor, so
     ``assessor`` goes to the audit log (as ``ASSESSMENT_RECORDED``).
     """
 
-    learner: LearnerData
+    learner: LearnerData | None
     qualification: Qualification
     assessment: PriorSkillsAssessment | None = None
     external_id: str | None = None
     learner_record: Learner | None = None
     assessor: str | None = None
+
+    def holder(self, learner: _CohortLearner) -> Holder:
+        """The credential's holder: a fresh salt when the ID number is given, else the stored hash."""
+        if self.learner is not None:
+            return Holder.create(learner.name, learner.birth_date, learner.nationality, self.learner.id_number)
+        assert self.learner_record is not None  # an entry names its learner one way or the other
+        return _holder(self.learner_record, None)
 
 
 @dataclass(frozen=True)
@@ -214,7 +223,7 @@ def issue_cohort(
             provider,
             learner.id,
             entry.qualification,
-            Holder.create(learner.name, learner.birth_date, learner.nationality, entry.learner.id_number),
+            entry.holder(learner),
             slot,
             signer=signer,
             base_url=base_url,
@@ -284,7 +293,13 @@ def _register_cohort(session: Session, provider: Organisation, entries: Sequence
     """The entries' learners: those given, and new ones inserted in one statement (audited by the caller)."""
     if any(e.learner_record is not None and e.learner_record.provider_id != provider.id for e in entries):
         raise NotFound("no such learner", reason="other_organisation")
-    new = {n: _learner_values(provider, e.learner) for n, e in enumerate(entries) if e.learner_record is None}
+    if any(e.learner_record is None and e.learner is None for e in entries):
+        raise IssuanceError("every entry names its learner", reason="no_learner")
+    new = {
+        n: _learner_values(provider, e.learner)
+        for n, e in enumerate(entries)
+        if e.learner_record is None and e.learner is not None
+    }
     ids: list[int] = []
     if new:
         returning = insert(Learner).returning(Learner.id, sort_by_parameter_order=True)
