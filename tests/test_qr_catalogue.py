@@ -123,3 +123,13 @@ def test_the_demo_world_signs_its_catalogue(world):
     assert parse_trust_list(token).catalogue == tuple(
         entry_for(q, corridor.provider.org_id(BASE)) for q, _ in corridor.qualifications
     )
+
+
+def test_editing_the_claims_of_a_trust_list_leaves_the_trust_list_as_it_was(world):
+    trust_list = world.trust_lists[0]
+    before = json.dumps(trust_list.to_claims(), sort_keys=True)
+    claims = trust_list.to_claims()
+    claims["catalogue"][0]["achievement"]["name"] = "Edited"
+    claims["organisations"][0]["name"] = "Edited"
+    assert json.dumps(trust_list.to_claims(), sort_keys=True) == before
+    assert trust_list.catalogue[0].achievement["name"] != "Edited"

@@ -84,7 +84,8 @@ def entry_of_achievement(unverified_achievement: Any, provider_id: str) -> Catal
 
 def catalogue_to_json(entries: Iterable[CatalogueEntry]) -> list[dict[str, Any]]:
     """The trust list's ``catalogue`` member."""
-    return [{"provider": e.provider, "achievement": e.achievement} for e in entries]
+    # Parsed afresh: a caller that edits the claims must not edit the entries (their cached achievement).
+    return [{"provider": e.provider, "achievement": json.loads(e.canonical)} for e in entries]
 
 
 def catalogue_from_json(unverified: Any, organisations: dict[str, str]) -> tuple[CatalogueEntry, ...]:
