@@ -54,3 +54,32 @@ def test_parallel_writers_never_share_an_index(database_url: str) -> None:
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(StatusListRecord)) == 1
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_open_issuing_transaction_holds_no_lock_on_the_status_list(database_url: str) -> None:
+    """A writer that took its index and is still signing, hashing or inserting must not make the next
+    writer wait: the index is taken in a short transaction of its own (the issue's "no lock held
+    across Python work")."""
+    from sqlalchemy import text
+
+    from certsvc.store.models import Organisation
+
+    engine = db.make_engine(database_url)
+    factory = db.make_session_factory(engine)
+    with factory() as session:
+        org = make_org(session, "lock-my", OrgKind.PROVIDER)
+        session.commit()
+        org_id = org.id
+    with factory() as session:  # the provider's first credential opens its first list
+        allocate_status_index(session, session.get(Organisation, org_id))
+        session.commit()
+    with factory() as first, factory() as second:
+        _, taken_first = allocate_status_index(first, first.get(Organisation, org_id))
+        # ``first`` stays open, as a request does while it signs and writes the credential.
+        second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        _, taken_second = allocate_status_index(second, second.get(Organisation, org_id))
+        assert taken_second == taken_first + 1
+        second.commit()
+        first.rollback()
+    engine.dispose()
