@@ -14,6 +14,7 @@ from flask import Flask
 
 from certsvc.app import create_app
 from certsvc.store import db
+from certsvc.web import logs
 from certsvc.web.logs import (
     ACCESS_LOGGER,
     REQUEST_ID_HEADER,
@@ -55,7 +56,7 @@ def lines(stream: io.StringIO) -> list[dict]:
 def test_every_response_carries_a_fresh_request_id(app: Flask, log_stream: io.StringIO) -> None:
     first, second = app.test_client().get("/verify"), app.test_client().get("/verify")
     ids = [first.headers[REQUEST_ID_HEADER], second.headers[REQUEST_ID_HEADER]]
-    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and ids[0] != ids[1]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", i) for i in ids) and ids[0] != ids[1]
     logged = lines(log_stream)
     assert [entry["request_id"] for entry in logged] == ids
     assert logged[0]["route"] == "/verify" and logged[0]["status"] == 200 and logged[0]["method"] == "GET"
@@ -131,3 +132,11 @@ def test_the_development_servers_request_lines_lose_address_query_and_qr_path() 
     message = record.getMessage()
     assert "203.0.113.9" not in message and "Maria" not in message and "998877665544332211" not in message
     assert message.startswith('"GET ') and "404" in message  # named by its route, or "[no route]"
+
+
+def test_the_request_ids_we_make_pass_the_scrubber_unchanged() -> None:
+    """An id we make must never look like what logs never hold (a run of 16 digits is scrubbed as a number):
+    a scrubbed id no longer finds its request."""
+    made = [logs.new_request_id() for _ in range(20_000)]
+    assert all(logs.scrub(rid) == rid and logs.sane_request_id(rid) == rid for rid in made)
+    assert len(set(made)) == len(made)

@@ -347,7 +347,7 @@ def test_security_headers_on_pages_api_and_errors(cluster: Cluster, path: str) -
     scripts = directives.get("script-src", directives["default-src"])
     assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts and "*" not in scripts
     assert "Strict-Transport-Security" not in headers  # plain http, no trusted proxy
-    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", headers["X-Request-ID"])
 
 
 def test_security_headers_on_api_errors(cluster: Cluster) -> None:
