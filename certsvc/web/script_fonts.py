@@ -2,8 +2,10 @@
 
 Many phones in our corridors have no Unicode Myanmar font (or one of the old, incompatible
 Zawgyi kind), so the pages bring their own: the Noto Sans Myanmar subsets that the PDFs embed
-(``certsvc/pdf/fonts``, OFL). Each ``@font-face`` carries the script's ``unicode-range``, so a
-browser downloads a font only for a page that holds that script's text.
+(``certsvc/pdf/fonts``, OFL), as WOFF2 (the same fonts, a third of the bytes: 45 KB, not 140 KB,
+which matters on a slow network since every page's language switcher names Burmese in Burmese).
+Each ``@font-face`` carries the script's ``unicode-range``, so a browser downloads a font only
+for a page that holds that script's text.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ bp = Blueprint("script_fonts", __name__, url_prefix="/fonts")
 FAMILY = "certsvc Myanmar"
 #: Myanmar, Myanmar Extended-A and Extended-B.
 MYANMAR_RANGE = "U+1000-109F, U+A9E0-A9FF, U+AA60-AA7F"
-FONTS = {"NotoSansMyanmar-Regular.ttf": 400, "NotoSansMyanmar-Bold.ttf": 700}
+FONTS = {"NotoSansMyanmar-Regular.woff2": 400, "NotoSansMyanmar-Bold.woff2": 700}
 #: The file never changes under its name (a new font gets a new address): cache it for a long time.
 MAX_AGE = 365 * 24 * 3600
 
@@ -33,7 +35,7 @@ def font(name: str) -> ResponseReturnValue:
     """One shipped font file."""
     if name not in FONTS:
         return Response(status=404)
-    response = Response(_font_bytes(name), mimetype="font/ttf")
+    response = Response(_font_bytes(name), mimetype="font/woff2")
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     response.add_etag()
