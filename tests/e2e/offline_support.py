@@ -10,7 +10,7 @@ async ({cases, anchors, rules}) => {
   const documents = await import("/verify/assets/offline/documents.js");
   const pipeline = await import("/verify/assets/offline/pipeline.js");
   const transport = await import("/verify/assets/qr/transport.js");
-  const load = async (name) => new Uint8Array(await (await fetch("/verify/assets/qr/" + name)).arrayBuffer());
+  const { loadDictionary: load } = await import("/verify/assets/offline/local.js");  // as the page loads them
   const decodeQrText = (text, lists) => transport.decodeQrText(text, lists, load);
   const held = documents.anchorsFromJson(anchors);
   const out = {};

@@ -13,11 +13,21 @@ async function getJson(url) {
   return response.json();
 }
 
+/**
+ * A QR preset dictionary, as the service worker keeps it: packed (name.deflate, raw DEFLATE) and
+ * unpacked here; the transport then checks it against its published digest.
+ */
+export async function loadDictionary(name) {
+  const packed = await fetch(new URL(`${name}.deflate`, QR_BASE));
+  if (!packed.ok) throw new Error(`${name}: ${packed.status}`);
+  const unpacked = packed.body.pipeThrough(new DecompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(unpacked).arrayBuffer());
+}
+
 /** The QR transport decoder, when the page ships it (templates/verify/qr/transport.js). */
 async function qrDecoder() {
   try {
     const transport = await import(new URL("transport.js", QR_BASE).href);
-    const loadDictionary = async (name) => new Uint8Array(await (await fetch(new URL(name, QR_BASE))).arrayBuffer());
     return (text, trustLists) => transport.decodeQrText(text, trustLists, loadDictionary);
   } catch (error) {
     return null;
