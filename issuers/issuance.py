@@ -23,7 +23,6 @@ from certsvc.credentials.openbadge import (
     encode_payload,
     normalize_id_number,
 )
-from certsvc.credentials.openbadge import Qualification as QualificationData
 from certsvc.store import audit
 from certsvc.store.models import (
     AuditEntry,
@@ -339,7 +338,7 @@ def _credential_values(
         credential_id=identifiers.credential_uri(base_url, public_id),
         issuer_id=identifiers.org_uri(base_url, provider.slug),
         holder=holder,
-        qualification=qualification_data(qualification, base_url, provider.slug),
+        qualification=qualification.credential_data(base_url, provider.slug),
         kind=kind,
         valid_from=issued_at,
         valid_until=issued_at + VALIDITY,
@@ -369,23 +368,6 @@ def _credential_values(
 
 def _issued_details(kind: Kind, qualification_code: str) -> dict[str, str]:
     return {"kind": kind.value, "qualification": qualification_code}
-
-
-def qualification_data(qualification: Qualification, base_url: str, slug: str) -> QualificationData:
-    """The credential's view of a stored qualification."""
-    return QualificationData(
-        id=identifiers.qualification_uri(base_url, slug, qualification.code),
-        name=qualification.name,
-        description=qualification.description,
-        framework=qualification.framework,
-        level=qualification.level,
-        isco_code=qualification.isco_code,
-        isco_title=qualification.isco_title,
-        esco_uri=qualification.esco_uri,
-        esco_title=qualification.esco_title,
-        asean_level=qualification.asean_level,
-        framework_url=qualification.framework_url,
-    )
 
 
 def get_qualification(session: Session, provider: Organisation, code: str) -> Qualification:

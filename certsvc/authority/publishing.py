@@ -14,7 +14,6 @@ from certsvc.credentials import identifiers
 from certsvc.credentials.catalogue import CatalogueEntry, entry_for
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.keys import PublicKey
-from certsvc.credentials.openbadge import Qualification as QualificationData
 from certsvc.credentials.trustlist import Accreditation as TrustedAccreditation
 from certsvc.credentials.trustlist import Equivalence as TrustedEquivalence
 from certsvc.credentials.trustlist import Organisation as TrustedOrganisation
@@ -102,7 +101,7 @@ def _catalogue(
             entries.setdefault((entry.provider, entry.canonical), entry)
     for qualification in qualifications:
         provider = identifiers.org_uri(base_url, qualification.provider.slug)
-        entry = entry_for(_qualification_data(qualification, base_url), provider)
+        entry = entry_for(qualification.credential_data(base_url, qualification.provider.slug), provider)
         entries.setdefault((entry.provider, entry.canonical), entry)
     return tuple(entries.values())
 
@@ -115,24 +114,6 @@ def _published_catalogue(session: Session, authority: Organisation) -> tuple[Cat
         return parse_trust_list(latest.token).catalogue  # our own signed document, from our database
     except CertsvcError:
         return ()
-
-
-def _qualification_data(qualification: Qualification, base_url: str) -> QualificationData:
-    """The credential's view of a stored qualification (as issuance builds it)."""
-    slug = qualification.provider.slug
-    return QualificationData(
-        id=identifiers.qualification_uri(base_url, slug, qualification.code),
-        name=qualification.name,
-        description=qualification.description,
-        framework=qualification.framework,
-        level=qualification.level,
-        isco_code=qualification.isco_code,
-        isco_title=qualification.isco_title,
-        esco_uri=qualification.esco_uri,
-        esco_title=qualification.esco_title,
-        asean_level=qualification.asean_level,
-        framework_url=qualification.framework_url,
-    )
 
 
 def publish_trust_list(

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from certsvc.credentials import identifiers
+from certsvc.credentials.openbadge import Qualification as QualificationData
 from certsvc.store.models.base import Base, UTCDateTime, utcnow
 from certsvc.store.models.orgs import Organisation
 
@@ -35,6 +37,23 @@ class Qualification(Base):
     provider: Mapped[Organisation] = relationship()
 
     __table_args__ = (UniqueConstraint("provider_id", "code"),)
+
+    def credential_data(self, base_url: str, slug: str) -> QualificationData:
+        """The credential's view of this qualification (what issuing signs and the trust list's catalogue
+        repeats); ``slug`` is the provider's, given so that a caller holding it loads no provider."""
+        return QualificationData(
+            id=identifiers.qualification_uri(base_url, slug, self.code),
+            name=self.name,
+            description=self.description,
+            framework=self.framework,
+            level=self.level,
+            isco_code=self.isco_code,
+            isco_title=self.isco_title,
+            esco_uri=self.esco_uri,
+            esco_title=self.esco_title,
+            asean_level=self.asean_level,
+            framework_url=self.framework_url,
+        )
 
 
 class Accreditation(Base):
