@@ -206,10 +206,11 @@ def public_jwks(session: Session, org: Organisation) -> dict[str, Any]:
     records = session.scalars(
         select(SigningKeyRecord).where(SigningKeyRecord.org_id == org.id).order_by(SigningKeyRecord.id)
     )
-    return {"keys": [_public_entry(record) for record in records]}
+    return {"keys": [public_entry(record) for record in records]}
 
 
-def _public_entry(record: SigningKeyRecord) -> dict[str, Any]:
+def public_entry(record: SigningKeyRecord) -> dict[str, Any]:
+    """A key's public JWK, kid its RFC 7638 thumbprint, with its state and validity as extra members."""
     entry: dict[str, Any] = {**record.public_jwk, "kid": record.kid, "alg": record.alg, "use": "sig"}
     entry["state"] = record.state.value
     entry["not_before"] = _iso(record.not_before)

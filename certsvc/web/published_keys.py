@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -41,19 +40,9 @@ def key_set_entries(session: Session, base_url: str, org: Organisation | None = 
 
 
 def _jwk(record: SigningKeyRecord, org: Organisation, base_url: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {**record.public_jwk, "kid": key_uri_of(record, org, base_url)}
-    # jkt: the RFC 7638 thumbprint (the kid of the first published form, /orgs/<slug>/jwks.json).
-    entry.update(alg=record.alg, use="sig", jkt=record.kid, state=record.state.value)
-    entry["not_before"] = _iso(record.not_before)
-    if record.not_after is not None:
-        entry["not_after"] = _iso(record.not_after)
-    if record.compromised_since is not None:
-        entry["compromised_since"] = _iso(record.compromised_since)
-    return entry
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    # kid: the URI the JWS headers name; jkt: the RFC 7638 thumbprint (the kid of the first published
+    # form, /orgs/<slug>/jwks.json).
+    return {**keystore.public_entry(record), "kid": key_uri_of(record, org, base_url), "jkt": record.kid}
 
 
 @bp.get("/<slug>/jwks.json")
