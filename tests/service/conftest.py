@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from certsvc.app import create_app
+from certsvc.demo.seed import seed
 from certsvc.store import db, db_commands
 
-from .support import create_schema, drop_schema, empty_database, require_postgres, settings_for
+from .support import CHEAP_HASHER, KEK, create_schema, drop_schema, empty_database, require_postgres, settings_for
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -93,3 +95,13 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app: Flask) -> Flask:
+    """The app with the demo's three corridors: providers, embassies, authorities, users and credentials."""
+    with app.app_context():
+        session = db.get_session()
+        seed(session, kek=KEK, base_url=app.config["BASE_URL"], hasher=CHEAP_HASHER, now=datetime.now(UTC))
+        session.commit()
+    return app

@@ -20,7 +20,6 @@ from certsvc.store.models import AuditHead, Credential, CredentialState, Learner
 
 from .support import PASSWORD, csrf_token, make_user
 from .test_provider_views import AUTHORITY, EMBASSY_MM, EMBASSY_PH, PROVIDER, sign_in
-from .test_provider_views import demo as demo  # the fixture
 
 VIEWER = "viewer@klwa.example"
 ACTORS = ("provider officer", "provider viewer", "embassy PH", "embassy MM", "authority admin", "anonymous")

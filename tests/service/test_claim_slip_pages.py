@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.demo.seed import DEMO_PASSWORD
 from certsvc.store import db
 from certsvc.store.models import AuditEntry, Credential, CredentialClaim, Organisation, Role
 from certsvc.wallet import claims
@@ -23,22 +23,13 @@ from certsvc.wallet.errors import ClaimUsed, WrongClaim
 from certsvc.wallet.throttle import ThrottlePolicy
 
 from .support import CHEAP_HASHER, KEK, PASSWORD, csrf_token, login, make_user
-from .test_cohort_import import BASE, OFFICER, OTHER_OFFICER, PROVIDER, poll, upload, wait_until_settled, with_rows
+from .test_cohort_import import OFFICER, OTHER_OFFICER, PROVIDER, poll, upload, wait_until_settled, with_rows
 
 CODE = re.compile(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}\b")
 #: Names a spreadsheet would run as formulas, and names in the scripts of our corridors.
 NAMES = ("=HYPERLINK(\"https://evil.example\")", "+63 Ana Cruz", "-Ana Cruz", "@Ana Cruz", "Ma Thida Aung",
          "မသီတာအောင်", "Nguyễn Thị Hương", "María José Peña")  # fmt: skip
 VIEWER = "viewer@klwa.example"
-
-
-@pytest.fixture
-def demo(app: Flask) -> Flask:
-    with app.app_context():
-        session = db.get_session()
-        seed(session, kek=KEK, base_url=BASE, hasher=CHEAP_HASHER, now=datetime.now(UTC))
-        session.commit()
-    return app
 
 
 @pytest.fixture

@@ -276,15 +276,6 @@ def test_only_providers_import(demo_session: Session) -> None:
 
 
 @pytest.fixture
-def demo(app: Flask) -> Flask:
-    with app.app_context():
-        session = db.get_session()
-        seed(session, kek=KEK, base_url=BASE, hasher=CHEAP_HASHER, now=datetime.now(UTC))
-        session.commit()
-    return app
-
-
-@pytest.fixture
 def officer(demo: Flask) -> Iterator[FlaskClient]:
     client = demo.test_client()
     assert login(client, OFFICER, DEMO_PASSWORD).status_code == 302

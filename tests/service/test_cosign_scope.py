@@ -20,7 +20,6 @@ from issuers.lifecycle import NotYours
 
 from .support import KEK
 from .test_provider_views import BASE
-from .test_provider_views import demo as demo  # the fixture
 
 NOW = datetime.now(UTC)
 

@@ -33,15 +33,6 @@ BASE = "https://skills.example.org"
 AUTHORITIES = [corridor.authority.slug for corridor in CORRIDORS]
 
 
-@pytest.fixture
-def demo(app: Flask) -> Flask:
-    with app.app_context():
-        session = db.get_session()
-        seed(session, kek=KEK, base_url=BASE, hasher=CHEAP_HASHER, now=datetime.now(UTC))
-        session.commit()
-    return app
-
-
 def session_of(app: Flask) -> Session:
     return db.session_factory(app)()
 

@@ -23,7 +23,6 @@ from .staff_pages import assert_error_summary_links, error_summary
 from .support import KEK, PASSWORD, csrf_token, make_user
 from .test_embassy_views import awaiting_of, cosign_selection, states
 from .test_provider_views import BASE, EMBASSY_PH, credential_of, sign_in
-from .test_provider_views import demo as demo  # the fixture
 
 TODAY = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
 #: (provider slug, qualification, days before today, how many, name stem)

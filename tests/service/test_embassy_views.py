@@ -25,7 +25,6 @@ from .test_provider_views import (
     register,
     sign_in,
 )
-from .test_provider_views import demo as demo  # the fixture
 
 
 def awaiting_of(app: Flask, nationality: str) -> list[str]:

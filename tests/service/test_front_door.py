@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from certsvc.demo.seed import DEMO_PASSWORD, seed
-from certsvc.store import db
+from certsvc.demo.seed import DEMO_PASSWORD
 
-from .support import CHEAP_HASHER, KEK, login
+from .support import login
 
-BASE = "https://skills.example.org"
 #: Pages that review what the user ticked on another page (without it, a 400 that says what to do).
 NEEDS_A_SELECTION = {"/embassy/cosign/review"}
 WORKSPACES = {
@@ -24,15 +21,6 @@ WORKSPACES = {
 }
 #: Every staff area, with the prefix of the pages that belong to it.
 AREAS = {"/provider/": "/provider", "/embassy/": "/embassy", "/authority/": ("/authority", "/indicators")}
-
-
-@pytest.fixture
-def demo(app: Flask) -> Flask:
-    with app.app_context():
-        session = db.get_session()
-        seed(session, kek=KEK, base_url=BASE, hasher=CHEAP_HASHER, now=datetime.now(UTC))
-        session.commit()
-    return app
 
 
 def test_front_door_offers_check_then_wallet_then_staff_sign_in(app: Flask, client: FlaskClient) -> None:

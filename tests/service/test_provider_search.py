@@ -16,7 +16,6 @@ from issuers import search
 from .staff_pages import assert_error_summary_links
 from .test_embassy_queue import shown
 from .test_provider_views import OTHER_PROVIDER, PROVIDER, issue_training, issued_id, learner_path, register, sign_in
-from .test_provider_views import demo as demo  # the fixture
 
 
 def learners_listed(page: str) -> list[str]:

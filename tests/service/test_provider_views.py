@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from qr_support import decode_published
 from sqlalchemy import func, select
 
-from certsvc.demo.seed import DEMO_PASSWORD, seed
+from certsvc.demo.seed import DEMO_PASSWORD
 from certsvc.qr.image import decode_image
 from certsvc.store import db
 from certsvc.store.models import AuditEntry, Credential, CredentialState, Learner
 
-from .support import CHEAP_HASHER, KEK, csrf_token, login
+from .support import csrf_token, login
 
 BASE = "https://skills.example.org"
 PROVIDER = "officer@klwa.example"
@@ -28,16 +27,6 @@ EMBASSY_MM = "officer@mm-sg.example"
 AUTHORITY = "admin@ph-tesda.example"
 SCRIPT = "<script>alert(1)</script>"
 RECEIPT = re.compile(r'data-page-address="/provider/credentials/([0-9A-Z]{8})/receipt"')
-
-
-@pytest.fixture
-def demo(app: Flask) -> Flask:
-    """The app with the demo's three corridors: providers, embassies, authorities, users and credentials."""
-    with app.app_context():
-        session = db.get_session()
-        seed(session, kek=KEK, base_url=BASE, hasher=CHEAP_HASHER, now=datetime.now(UTC))
-        session.commit()
-    return app
 
 
 def sign_in(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> str:

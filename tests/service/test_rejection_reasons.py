@@ -23,7 +23,6 @@ from issuers.lifecycle import NotYours, ReasonRequired, StateConflict, UnknownRe
 from .support import CHEAP_HASHER, KEK, create_schema, drop_schema, require_postgres
 from .test_embassy_views import issue_for_ph
 from .test_provider_views import AUTHORITY, BASE, EMBASSY_PH, sign_in
-from .test_provider_views import demo as demo  # the fixture
 
 NOW = datetime.now(UTC)
 

@@ -25,7 +25,6 @@ from certsvc.store.models import Accreditation, AuditHead, Credential, Learner, 
 from .staff_pages import assert_error_summary_links, error_summary, field_error
 from .test_embassy_views import cosign_selection, issue_for_ph
 from .test_provider_views import AUTHORITY, EMBASSY_PH, PROVIDER, learner_path, register, sign_in
-from .test_provider_views import demo as demo  # the fixture
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,6 @@ def test_a_verification_sees_a_revocation_committed_just_before(app_and_qr: tupl
     assert "revoked" in body["reasons"]
 
 
-
 def test_dispose_closes_the_read_engine_too(app_and_qr: tuple[Flask, str]) -> None:
     app, _ = app_and_qr
     engine = records.read_engine(app)
