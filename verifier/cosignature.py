@@ -17,6 +17,7 @@ from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.trustlist import Organisation, OrgKind, TrustedKey, TrustList
 from verifier.claims import Claims
 from verifier.issued import IssuedRecord
+from verifier.memo import SignatureVerdicts
 from verifier.reasons import Reason
 from verifier.result import VerificationResult
 
@@ -30,14 +31,31 @@ class CoSignatureContext(NamedTuple):
     withdrawn: bool
     record: IssuedRecord | None
     now: datetime
+    verdicts: SignatureVerdicts | None = None
 
 
-def signature_ok(credential: CoSignedCredential, index: int, header: dict[str, Any], key: TrustedKey) -> bool:
-    """Tell whether signature ``index`` verifies under ``key`` with the algorithm its header names."""
+def signature_ok(
+    credential: CoSignedCredential,
+    index: int,
+    header: dict[str, Any],
+    key: TrustedKey,
+    verdicts: SignatureVerdicts | None = None,
+) -> bool:
+    """Tell whether signature ``index`` verifies under ``key`` with the algorithm its header names.
+
+    ``verdicts`` holds the checks already made on this credential (``verifier/memo.py``).
+    """
+    alg = header["alg"]
+    seen = (index, str(alg), key.public.kid)
+    if verdicts is not None and seen in verdicts:
+        return verdicts[seen]
     try:
-        return key.public.verify(header["alg"], credential.signatures[index].value, credential.signing_input(index))
+        ok = key.public.verify(alg, credential.signatures[index].value, credential.signing_input(index))
     except CertsvcError:
-        return False
+        ok = False
+    if verdicts is not None:
+        verdicts[seen] = ok
+    return ok
 
 
 def check_cosignature(
@@ -53,7 +71,7 @@ def check_cosignature(
         result.failed("cosignature", Reason.COSIGNER_UNKNOWN_KEY, detail)
         return
     org, key = found
-    if not signature_ok(credential, 1, header, key):
+    if not signature_ok(credential, 1, header, key, ctx.verdicts):
         result.failed("cosignature", Reason.COSIGNATURE_BAD, "The co-signature does not match this credential.")
         return
     failure = _who_failure(org, ctx) or _key_failure(org, key, ctx)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.credentials.errors import CertsvcError, DisallowedHeader
@@ -23,6 +22,7 @@ from verifier.claims import Claims, read_claims
 from verifier.cosignature import CoSignatureContext, check_cosignature, signature_ok
 from verifier.inputs import read_credential
 from verifier.issued import IssuedRecord, RecordLookup
+from verifier.memo import Reading, VerificationMemo
 from verifier.reasons import Reason
 from verifier.result import Verdict, VerificationResult
 from verifier.status_check import check_status
@@ -39,18 +39,21 @@ def verify(
     *,
     records: RecordLookup | None = None,
     max_trust_list_age: timedelta | None = None,
+    memo: VerificationMemo | None = None,
 ) -> VerificationResult:
     """Verify QR text, a QR URL or a credential against trust lists and status lists at ``now``.
 
     ``records`` (online only) looks up what the issuing service knows of the credential: then
     the service's record decides the status, and a credential it never issued is not valid.
     ``max_trust_list_age`` (offline) refuses to confirm anything from an older trust list.
+    ``memo`` (online) remembers readings and signature checks of inputs seen before
+    (``verifier/memo.py``); every other check runs each time.
     """
     result = VerificationResult()
-    parsed = _read(result, unverified_input, trust_lists)
-    if parsed is None:
+    reading = _read(result, unverified_input, trust_lists, memo)
+    if reading is None:
         return result
-    credential, headers, claims = parsed
+    credential, headers, claims, verdicts = reading
     result.passed("well_formed", "The credential is complete and readable.")
     trust_list = _trust_list_for(claims.nationality, trust_lists)
     result.summary = summarise(claims.payload, trust_list)
@@ -63,14 +66,14 @@ def verify(
         return result
     if max_trust_list_age is not None:
         _check_trust_list_age(result, trust_list, now, max_trust_list_age)
-    provider = _check_provider(result, credential, headers[0], claims, trust_list)
+    provider = _check_provider(result, reading, trust_list)
     if provider is not None:
         _check_accreditation(result, provider, claims)
     _check_dates(result, claims, now)
     record = _check_record(result, credential, claims, records) if records and provider else None
     issuer = provider or trust_list.organisation(claims.issuer)
     withdrawn = check_status(result, claims, issuer, trust_list, status_lists, record, now)
-    context = CoSignatureContext(claims, trust_list, issuer, withdrawn, record, now)
+    context = CoSignatureContext(claims, trust_list, issuer, withdrawn, record, now, verdicts)
     check_cosignature(result, credential, headers[1] if len(headers) > 1 else None, context)
     _check_equivalence(result, claims, trust_list)
     if result.status is not Verdict.RECOGNIZED:
@@ -80,12 +83,12 @@ def verify(
 
 
 def _read(
-    result: VerificationResult, unverified_input: str, trust_lists: Sequence[TrustList]
-) -> tuple[CoSignedCredential, list[dict[str, Any]], Claims] | None:
+    result: VerificationResult, unverified_input: str, trust_lists: Sequence[TrustList], memo: VerificationMemo | None
+) -> Reading | None:
     try:
-        credential = read_credential(unverified_input, trust_lists)
-        headers = [parse_header(s.protected) for s in credential.signatures]
-        return credential, headers, read_claims(credential.payload)
+        if memo is None:
+            return _reading(unverified_input, trust_lists)
+        return memo.reading(unverified_input, trust_lists, lambda: _reading(unverified_input, trust_lists))
     except DisallowedHeader as exc:
         reason = Reason.KEY_IN_HEADER if exc.data.get("reason") == "key_in_header" else None
         if exc.data.get("reason") == "crit":
@@ -94,6 +97,12 @@ def _read(
     except CertsvcError as exc:
         result.failed("well_formed", _reason_for(exc), exc.message)
     return None
+
+
+def _reading(unverified_input: str, trust_lists: Sequence[TrustList]) -> Reading:
+    credential = read_credential(unverified_input, trust_lists)
+    headers = [parse_header(s.protected) for s in credential.signatures]
+    return Reading(credential, headers, read_claims(credential.payload), {})
 
 
 def _reason_for(exc: CertsvcError) -> Reason:
@@ -131,13 +140,8 @@ def _check_trust_list_age(result: VerificationResult, trust_list: TrustList, now
         result.passed("trust_list", f"The trust list of {name} (version {seq}) is {text} old.")
 
 
-def _check_provider(
-    result: VerificationResult,
-    credential: CoSignedCredential,
-    header: dict[str, Any],
-    claims: Claims,
-    trust_list: TrustList,
-) -> Organisation | None:
+def _check_provider(result: VerificationResult, reading: Reading, trust_list: TrustList) -> Organisation | None:
+    credential, header, claims = reading.credential, reading.headers[0], reading.claims
     found = trust_list.key(header["kid"])
     if found is None or found[0].kind is not OrgKind.PROVIDER:
         result.failed(
@@ -147,7 +151,7 @@ def _check_provider(
         )
         return None
     org, key = found
-    if not signature_ok(credential, 0, header, key):
+    if not signature_ok(credential, 0, header, key, reading.verdicts):
         result.failed(
             "provider_signature",
             Reason.BAD_SIGNATURE,

@@ -105,7 +105,9 @@ def _record(payload: bytes, state: CredentialState, withdrawn_at: object, cosign
     return IssuedRecord(bytes(payload), Status(status), None if declined else _signature(cosign_jws), declined)
 
 
+@lru_cache(maxsize=4096)
 def _signature(compact: str | None) -> Signature | None:
+    # Cached: a credential verified again reads the same co-signature from its record.
     if not compact:
         return None
     parts = compact.split(".")

@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     documents.init_app(app)
     counting.init_app(app)
     app.register_blueprint(bp)
-    app.register_blueprint(api.bp)
+    api.init_app(app)
     app.register_blueprint(offline_web.bp)
 
 
