@@ -226,20 +226,24 @@ def chain_now(engine: Engine, *, wait: bool = True) -> int:
     (it was committed before that chainer's second look).
     """
     total = 0
-    while True:
-        with engine.begin() as connection:
-            chained = chain_pending(connection, wait=wait)
-        if not chained or wait:
-            return total + (chained or 0)
-        total += chained
-        if not _any_pending(engine):
-            return total
+    # One connection for every step: each checkout of the pool costs a round trip (its ping).
+    with engine.connect() as connection:
+        while True:
+            with connection.begin():
+                chained = chain_pending(connection, wait=wait)
+            if not chained or wait:
+                return total + (chained or 0)
+            total += chained
+            if not _any_pending(connection):
+                return total
 
 
-def _any_pending(engine: Engine) -> bool:
-    """Whether any committed entry waits: one statement, no transaction around it."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+def _any_pending(connection: Connection) -> bool:
+    """Whether any committed entry waits: one statement, its transaction ended at once."""
+    try:
         found = connection.execute(select(AuditEntry.id).where(AuditEntry.seq.is_(None)).limit(1)).first()
+    finally:
+        connection.rollback()
     return found is not None
 
 

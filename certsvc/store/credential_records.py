@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from sqlalchemy import func, select
@@ -12,9 +13,13 @@ from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.statuslist import Status
 from certsvc.credentials.trustlist import TrustList, parse_trust_list
 from certsvc.qr.transport import encode_qr_text
-from certsvc.store.models import Credential, CredentialState, Learner, Organisation, OrgKind, TrustListVersion
+from certsvc.store.models import Credential, CredentialState, Organisation, OrgKind, TrustListVersion
 
 VERIFY_PATH = "/v"
+MAX_CACHED_COUNTRIES = 512
+#: By database and country: the newest trust-list version id seen, and the trust lists then.
+_PUBLISHED: dict[tuple[object, str], tuple[tuple[int, str] | None, list[TrustList]]] = {}
+_PUBLISHED_LOCK = threading.Lock()
 STATUS_OF_STATE = {
     CredentialState.REVOKED: Status.INVALID,
     CredentialState.SUSPENDED: Status.SUSPENDED,
@@ -42,8 +47,29 @@ def qr_text_of(credential: Credential, base_url: str) -> str:
 
 
 def published_trust_lists(session: Session, credential: Credential) -> list[TrustList]:
-    """The newest published trust list of each authority of the holder's country."""
-    nationality = select(Learner.nationality).where(Learner.id == credential.learner_id).scalar_subquery()
+    """The newest published trust list of each authority of the holder's country.
+
+    Kept per process by country until another trust list is published anywhere (the newest
+    version changes): answering an issue reads the newest version's row, not every version.
+    """
+    newest = session.execute(
+        select(TrustListVersion.id, TrustListVersion.token).order_by(TrustListVersion.id.desc()).limit(1)
+    ).first()
+    newest_id = (newest[0], newest[1]) if newest is not None else None
+    country = credential.learner.nationality
+    with _PUBLISHED_LOCK:
+        found = _PUBLISHED.get((session.get_bind().engine.url, country))
+    if found is not None and found[0] == newest_id:
+        return found[1]
+    lists = _published_trust_lists(session, country)
+    with _PUBLISHED_LOCK:
+        if len(_PUBLISHED) > MAX_CACHED_COUNTRIES:
+            _PUBLISHED.clear()
+        _PUBLISHED[(session.get_bind().engine.url, country)] = (newest_id, lists)
+    return lists
+
+
+def _published_trust_lists(session: Session, country: str) -> list[TrustList]:
     newest = (
         select(TrustListVersion.authority_id, func.max(TrustListVersion.sequence).label("sequence"))
         .group_by(TrustListVersion.authority_id)
@@ -57,7 +83,7 @@ def published_trust_lists(session: Session, credential: Credential) -> list[Trus
             (newest.c.authority_id == TrustListVersion.authority_id) & (newest.c.sequence == TrustListVersion.sequence),
         )
         .join(Organisation, Organisation.id == TrustListVersion.authority_id)
-        .where(Organisation.kind == OrgKind.AUTHORITY, Organisation.country == nationality)
+        .where(Organisation.kind == OrgKind.AUTHORITY, Organisation.country == country)
         .order_by(Organisation.id)
     )
     return [trust_list for token in tokens if (trust_list := _parsed(token)) is not None]

@@ -21,6 +21,7 @@ from certsvc.demo.seed import seed
 from certsvc.store import db
 from certsvc.store.credential_records import qr_text_of
 from certsvc.store.models import Credential, CredentialState, Organisation
+from issuers.status_index import RESERVE_BLOCK
 from verifier.pipeline import verify
 
 NOW = datetime.now(UTC)
@@ -189,7 +190,8 @@ def test_a_status_list_says_how_many_indexes_were_assigned(app: Flask, client: F
         highest = max(issued)
         assigned = record.next_idx
     claims = _claims(client.get("/o/klwa/status/1").get_data(as_text=True))
-    assert claims["assigned"] == assigned and assigned == highest + 1
+    # On PostgreSQL a process takes indexes in blocks: the rest of its block counts as assigned.
+    assert claims["assigned"] == assigned and highest < assigned <= highest + 1 + RESERVE_BLOCK
 
 
 def test_anchor_json_binds_each_key_to_its_authority_and_country(app: Flask, client: FlaskClient) -> None:

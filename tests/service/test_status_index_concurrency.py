@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from certsvc.store import db
 from certsvc.store.models import OrgKind, StatusListRecord
-from issuers.status_index import allocate_status_index
+from issuers.status_index import RESERVE_BLOCK, allocate_status_index
 
 from .support import make_org
 
@@ -50,9 +50,64 @@ def test_parallel_writers_never_share_an_index(database_url: str) -> None:
     assert not errors
     assert len(taken) == WRITERS * PER_WRITER
     assert len(set(taken)) == len(taken)  # no duplicate index
-    assert sorted(i for _, i in taken) == list(range(WRITERS * PER_WRITER))  # nothing lost
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(StatusListRecord)) == 1
+        handed_out = session.scalar(select(StatusListRecord.next_idx))
+    # Indexes come from the blocks the process took: every one within them, few left over.
+    assert handed_out is not None and max(i for _, i in taken) < handed_out
+    assert handed_out - len(taken) < WRITERS * RESERVE_BLOCK
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_credentials_issued_one_by_one_take_their_indexes_from_a_block(database_url: str) -> None:
+    """One transaction on the list's row serves RESERVE_BLOCK credentials of a process, not one each."""
+    from certsvc.store.models import Organisation
+
+    engine = db.make_engine(database_url)
+    factory = db.make_session_factory(engine)
+    with factory() as session:
+        org_id = make_org(session, "block-my", OrgKind.PROVIDER).id
+        session.commit()
+    taken = []
+    for _ in range(RESERVE_BLOCK + 2):
+        with factory() as session:
+            taken.append(allocate_status_index(session, session.get(Organisation, org_id))[1])
+            session.commit()
+    with factory() as session:
+        handed_out = session.scalar(select(StatusListRecord.next_idx))
+    # The first opens the list in its own transaction; then one block, then the next.
+    assert taken == list(range(RESERVE_BLOCK + 2))
+    assert handed_out == 1 + 2 * RESERVE_BLOCK
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_block_of_a_list_made_afresh_is_not_used(database_url: str) -> None:
+    """A list row with the block's id but another creation time (a database made afresh) gets no index of it."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from certsvc.store.models import Organisation
+
+    engine = db.make_engine(database_url)
+    factory = db.make_session_factory(engine)
+    with factory() as session:
+        org_id = make_org(session, "afresh-my", OrgKind.PROVIDER).id
+        session.commit()
+    for _ in range(2):  # the list, then a block of it
+        with factory() as session:
+            allocate_status_index(session, session.get(Organisation, org_id))
+            session.commit()
+    with factory() as session:
+        record = session.scalars(select(StatusListRecord)).one()
+        session.execute(update(StatusListRecord).values(created_at=record.created_at - timedelta(days=1), next_idx=5))
+        session.commit()
+    with factory() as session:
+        _, idx = allocate_status_index(session, session.get(Organisation, org_id))
+        session.commit()
+    assert idx >= 5  # from the row, not the block the process still holds (indexes 2 ...)
     engine.dispose()
 
 
