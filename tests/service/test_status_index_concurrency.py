@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from certsvc.store import db
-from certsvc.store.models import OrgKind, StatusListRecord
-from issuers.status_index import RESERVE_BLOCK, allocate_status_index
+from certsvc.store.models import Organisation, OrgKind, StatusListRecord
+from issuers.status_index import RESERVE_BLOCK, allocate_status_index, allocate_status_indexes
 
 from .support import make_org
 
@@ -34,8 +36,6 @@ def test_parallel_writers_never_share_an_index(database_url: str) -> None:
             barrier.wait()
             for _ in range(PER_WRITER):
                 with factory() as session:
-                    from certsvc.store.models import Organisation
-
                     record, idx = allocate_status_index(session, session.get(Organisation, org_id))
                     taken.append((record.list_number, idx))
                     session.commit()
@@ -59,24 +59,32 @@ def test_parallel_writers_never_share_an_index(database_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_credentials_issued_one_by_one_take_their_indexes_from_a_block(database_url: str) -> None:
-    """One transaction on the list's row serves RESERVE_BLOCK credentials of a process, not one each."""
-    from certsvc.store.models import Organisation
-
+def _provider(database_url: str, slug: str) -> tuple[Engine, sessionmaker[Session], int]:
+    """An engine and session factory on the database, and a new provider's id."""
     engine = db.make_engine(database_url)
     factory = db.make_session_factory(engine)
     with factory() as session:
-        org_id = make_org(session, "block-my", OrgKind.PROVIDER).id
+        org_id = make_org(session, slug, OrgKind.PROVIDER).id
         session.commit()
-    taken = []
-    for _ in range(RESERVE_BLOCK + 2):
-        with factory() as session:
-            taken.append(allocate_status_index(session, session.get(Organisation, org_id))[1])
-            session.commit()
+    return engine, factory, org_id
+
+
+def _issue_index(factory: sessionmaker[Session], org_id: int) -> int:
+    """The index one credential issued on its own takes, in a transaction of its own."""
+    with factory() as session:
+        _, idx = allocate_status_index(session, session.get(Organisation, org_id))
+        session.commit()
+    return idx
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_credentials_issued_one_by_one_take_their_indexes_from_a_block(database_url: str) -> None:
+    """One transaction on the list's row serves RESERVE_BLOCK credentials of a process, not one each."""
+    engine, factory, org_id = _provider(database_url, "block-my")
+    taken = [_issue_index(factory, org_id) for _ in range(RESERVE_BLOCK + 2)]
     with factory() as session:
         handed_out = session.scalar(select(StatusListRecord.next_idx))
-    # The first opens the list in its own transaction; then one block, then the next.
+    # The first opens the list in the caller's transaction; then one block, then the next.
     assert taken == list(range(RESERVE_BLOCK + 2))
     assert handed_out == 1 + 2 * RESERVE_BLOCK
     engine.dispose()
@@ -85,56 +93,31 @@ def test_credentials_issued_one_by_one_take_their_indexes_from_a_block(database_
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_block_of_a_list_made_afresh_is_not_used(database_url: str) -> None:
     """A list row with the block's id but another creation time (a database made afresh) gets no index of it."""
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from certsvc.store.models import Organisation
-
-    engine = db.make_engine(database_url)
-    factory = db.make_session_factory(engine)
-    with factory() as session:
-        org_id = make_org(session, "afresh-my", OrgKind.PROVIDER).id
-        session.commit()
-    for _ in range(2):  # the list, then a block of it
-        with factory() as session:
-            allocate_status_index(session, session.get(Organisation, org_id))
-            session.commit()
+    engine, factory, org_id = _provider(database_url, "afresh-my")
+    assert [_issue_index(factory, org_id) for _ in range(2)] == [0, 1]  # the list, then a block of it
     with factory() as session:
         record = session.scalars(select(StatusListRecord)).one()
         session.execute(update(StatusListRecord).values(created_at=record.created_at - timedelta(days=1), next_idx=5))
         session.commit()
-    with factory() as session:
-        _, idx = allocate_status_index(session, session.get(Organisation, org_id))
-        session.commit()
-    assert idx >= 5  # from the row, not the block the process still holds (indexes 2 ...)
+    # From the row, not from the block the process still holds (indexes 2 ...).
+    assert _issue_index(factory, org_id) == 5
     engine.dispose()
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_an_open_issuing_transaction_holds_no_lock_on_the_status_list(database_url: str) -> None:
-    """A writer that took its index and is still signing, hashing or inserting must not make the next
-    writer wait: the index is taken in a short transaction of its own (the issue's "no lock held
-    across Python work")."""
-    from sqlalchemy import text
-
-    from certsvc.store.models import Organisation
-
-    engine = db.make_engine(database_url)
-    factory = db.make_session_factory(engine)
-    with factory() as session:
-        org = make_org(session, "lock-my", OrgKind.PROVIDER)
-        session.commit()
-        org_id = org.id
-    with factory() as session:  # the provider's first credential opens its first list
-        allocate_status_index(session, session.get(Organisation, org_id))
-        session.commit()
+    """A writer that took its indexes and is still signing, hashing or inserting must not make the next
+    writer wait: indexes (a block, or a batch's) are taken in a short transaction of their own (the
+    issue's "no lock held across Python work")."""
+    engine, factory, org_id = _provider(database_url, "lock-my")
+    _issue_index(factory, org_id)  # the provider's first credential opens its first list
     with factory() as first, factory() as second:
-        _, taken_first = allocate_status_index(first, first.get(Organisation, org_id))
+        # Each takes from the row itself, as a process taking a block or a batch does.
+        (_, taken_first), *_ = allocate_status_indexes(first, first.get(Organisation, org_id), 3)
         # ``first`` stays open, as a request does while it signs and writes the credential.
         second.execute(text("SET LOCAL lock_timeout = '2s'"))
-        _, taken_second = allocate_status_index(second, second.get(Organisation, org_id))
-        assert taken_second == taken_first + 1
+        (_, taken_second), *_ = allocate_status_indexes(second, second.get(Organisation, org_id), 3)
+        assert taken_second == taken_first + 3
         second.commit()
         first.rollback()
     engine.dispose()
