@@ -46,16 +46,20 @@ def signature_ok(
     ``verdicts`` holds the checks already made on this credential (``verifier/memo.py``).
     """
     alg = header["alg"]
+    if verdicts is None:
+        return _verifies(credential, index, alg, key)
     seen = (index, str(alg), key.public.kid)
-    if verdicts is not None and seen in verdicts:
-        return verdicts[seen]
+    found = verdicts.get(seen)
+    if found is None:
+        found = verdicts[seen] = _verifies(credential, index, alg, key)
+    return found
+
+
+def _verifies(credential: CoSignedCredential, index: int, alg: str, key: TrustedKey) -> bool:
     try:
-        ok = key.public.verify(alg, credential.signatures[index].value, credential.signing_input(index))
+        return key.public.verify(alg, credential.signatures[index].value, credential.signing_input(index))
     except CertsvcError:
-        ok = False
-    if verdicts is not None:
-        verdicts[seen] = ok
-    return ok
+        return False
 
 
 def check_cosignature(
