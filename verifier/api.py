@@ -25,8 +25,8 @@ bp = Blueprint("verify_api", __name__, url_prefix="/api/v1")
 openapi.add_paths(api_docs.PATHS, schemas=api_docs.SCHEMAS, tags=api_docs.TAGS)
 MAX_ID_NUMBER_CHARS = 64
 MEMO_EXTENSION = "certsvc.verifier.memo"
-#: Inputs whose reading and signature checks each process remembers (about 10 KB each); 0 for none.
-DEFAULT_MEMO_SIZE = 4096
+#: Inputs whose reading and signature checks each process remembers (about 16 KiB each); 0 for none.
+DEFAULT_MEMO_SIZE = 1024
 
 
 def init_app(app: Flask) -> None:
