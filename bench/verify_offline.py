@@ -18,21 +18,13 @@ The last line is one JSON object with ``offline_verdict_s_cpu4x`` and ``offline_
 from __future__ import annotations
 
 import json
-import logging
 import statistics
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from browser_service import served_to_chromium
 
-from playwright.sync_api import sync_playwright
-
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_service
 from tests.e2e.offline_support import KEPT_JS
 
-HOLDER = "Maria Santos Dela Cruz"
 RUNS = 7
 TARGET_S, TARGET_KB = 1.0, 200
 STORED_BYTES_JS = """
@@ -80,18 +72,8 @@ def measure(browser: Any, url: str, verify_page: str) -> tuple[dict[str, int], l
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        sync_playwright() as playwright,
-        running_service(Path(folder), VERIFY_DOCUMENTS_MAX_AGE=None) as live,
-    ):
-        url = live.qr_text(HOLDER)
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            stored, online, offline, source = measure(browser, url, live.url + "/verify")
-        finally:
-            browser.close()
+    with served_to_chromium() as served:
+        stored, online, offline, source = measure(served.browser, served.qr_link, served.url + "/verify")
     if source != "phone":
         raise SystemExit(f"the offline verdict came from {source!r}, not the phone")
     for name, size in sorted(stored.items(), key=lambda item: -item[1]):

@@ -16,20 +16,11 @@ The last line is one JSON object with ``verify_page_kb`` and ``verify_page_slow3
 from __future__ import annotations
 
 import json
-import logging
 import statistics
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from browser_service import served_to_chromium
 
-from playwright.sync_api import sync_playwright
-
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_service
-
-HOLDER = "Maria Santos Dela Cruz"
 SLOW_3G = {
     "offline": False,
     "latency": 400,
@@ -65,20 +56,11 @@ def load(browser: Any, url: str, throttled: bool) -> tuple[int, float, list[tupl
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        sync_playwright() as playwright,
-        running_service(Path(folder), VERIFY_DOCUMENTS_MAX_AGE=None) as live,
-    ):
-        url = live.qr_text(HOLDER)
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            load(browser, url, throttled=False)  # warm the server (document cache, templates)
-            total, fast, sizes = load(browser, url, throttled=False)
-            slow = [load(browser, url, throttled=True)[1] for _ in range(RUNS)]
-        finally:
-            browser.close()
+    with served_to_chromium() as served:
+        browser, url = served.browser, served.qr_link
+        load(browser, url, throttled=False)  # warm the server (document cache, templates)
+        total, fast, sizes = load(browser, url, throttled=False)
+        slow = [load(browser, url, throttled=True)[1] for _ in range(RUNS)]
     for name, size in sizes:
         print(f"{size:8d} B  {name}")
     kb = total / 1024
