@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, Dialect, Engine, bindparam, create_engine, select
+from sqlalchemy.exc import DBAPIError
 
 from certsvc.credentials.b64 import b64url_decode
 from certsvc.credentials.cosigned import Signature
@@ -52,10 +53,15 @@ def record_lookup(connection: Connection, base_url: str) -> RecordLookup:
         public_id = credential_id[len(prefix) :] if credential_id.startswith(prefix) else ""
         if not public_id or len(public_id) > MAX_PUBLIC_ID or not public_id.isalnum():
             return None
+        parameters = (public_id,) if positional else {"public_id": public_id}
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(sql, (public_id,) if positional else {"public_id": public_id})
+            cursor.execute(sql, parameters)
             row = cursor.fetchone()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            # The driver's own error, as SQLAlchemy raises it for every other query: an outage is
+            # a 503 (certsvc.web.health), not a 500, and a dead connection leaves the pool.
+            raise _wrapped(connection, sql, parameters, exc) from exc
         finally:
             cursor.close()
         if row is None:
@@ -65,6 +71,22 @@ def record_lookup(connection: Connection, base_url: str) -> RecordLookup:
         return _record(bytes(payload), CredentialState(state), withdrawn_at, cosign_jws)
 
     return lookup
+
+
+def _wrapped(connection: Connection, sql: str, parameters: object, exc: Exception) -> DBAPIError:
+    dialect = connection.dialect
+    invalidated = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if invalidated:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        sql,
+        parameters,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
 
 
 @contextmanager
