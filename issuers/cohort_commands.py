@@ -19,6 +19,7 @@ from certsvc.store.db_commands import command_database_url
 from certsvc.store.models import ImportBatch, Organisation, OrgKind
 from certsvc.store.signers import signer_for
 from issuers import cohort_csv, cohort_import
+from issuers.cohort_csv import CohortRow
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 SHOWN_ERRORS = 50
@@ -42,10 +43,10 @@ def import_cohort(file: Path, org_slug: str, database_url: str | None, *, dry_ru
             content = _read(file)
             if dry_run:
                 return _dry_run(session, provider, content)
-            batch = _batch(session, provider, file.name, content)
+            batch, rows = _batch(session, provider, file.name, content)
             if batch is None:
                 return EXIT_INVALID
-            return _run(session, provider, batch, str(kek), base_url, chunk_size)
+            return _run(session, provider, batch, str(kek), base_url, chunk_size, rows)
     except UsageProblem as exc:
         click.echo(f"error: {exc.message}", err=True)
         return EXIT_USAGE
@@ -79,22 +80,33 @@ def _dry_run(session: Session, provider: Organisation, content: bytes) -> int:
     return EXIT_OK
 
 
-def _batch(session: Session, provider: Organisation, filename: str, content: bytes) -> ImportBatch | None:
+def _batch(
+    session: Session, provider: Organisation, filename: str, content: bytes
+) -> tuple[ImportBatch | None, list[CohortRow] | None]:
+    """The batch to run and, when it was validated just now, its rows (a resumed batch is validated again)."""
     batch = cohort_import.find_unfinished(session, provider, content)
     if batch is not None:
         click.echo(f"Resuming batch {batch.id}: {batch.done} of {batch.total} rows done before.", err=True)
-        return batch
+        return batch, None
     batch, checked = cohort_import.create_batch(session, provider, filename, content, today=_today())
     if batch is None:
         _print_errors(checked)
-        return None
+        return None, None
     session.commit()
     skipped = len(checked.validation.rows) - len(checked.new_rows)
     click.echo(f"Batch {batch.id}: {batch.total} valid rows ({skipped} already issued, will be skipped).", err=True)
-    return batch
+    return batch, checked.validation.rows
 
 
-def _run(session: Session, provider: Organisation, batch: ImportBatch, kek: str, base_url: str, size: int) -> int:
+def _run(
+    session: Session,
+    provider: Organisation,
+    batch: ImportBatch,
+    kek: str,
+    base_url: str,
+    size: int,
+    rows: list[CohortRow] | None,
+) -> int:
     signer = signer_for(session, provider, kek, base_url)
     actor = _actor()
     cohort_import.start(session, provider, batch.id, actor=actor)
@@ -110,6 +122,7 @@ def _run(session: Session, provider: Organisation, batch: ImportBatch, kek: str,
             kek=kek,
             chunk_size=size,
             on_progress=lambda done, _total: bar.update(done - bar.n),
+            validated_rows=rows,
         )
     click.echo(
         f"Batch {result.id} {result.state.value}: {result.total} rows, {result.issued} credentials issued, "

@@ -239,8 +239,13 @@ def run_batch(
     clock: Callable[[], datetime] = utcnow,
     chunk_size: int = CHUNK_SIZE,
     on_progress: Progress | None = None,
+    validated_rows: Sequence[CohortRow] | None = None,
 ) -> BatchProgress:
     """Issue a started batch's remaining rows, committing the session after every chunk of ``chunk_size``.
+
+    ``validated_rows``: the rows of this batch's file as the caller validated them a moment
+    ago (the command line, which creates the batch and runs it at once); without them, the
+    stored file is validated again, since qualifications may have changed since the upload.
 
     Every credential gets a claim code and PIN; the chunk's codes and PINs are sealed under
     the KEK in the same transaction, for the provider to take once as claim slips.
@@ -252,7 +257,10 @@ def run_batch(
     batch = _locked_batch(session, provider, batch_id)
     if batch.state is not BatchState.RUNNING:
         raise CohortImportError(f"the batch is {batch.state.value}, not started", reason="not_started")
-    rows = _validated_rows(session, provider, batch, clock().date())
+    if validated_rows is not None and len(validated_rows) == batch.total:
+        rows = list(validated_rows)
+    else:
+        rows = _validated_rows(session, provider, batch, clock().date())
     session.commit()
     context = _ChunkContext(provider, _qualifications(session, provider), embassies_by_nationality(session, provider))
     while True:
@@ -343,12 +351,16 @@ def _entry(row: CohortRow, context: _ChunkContext, learner: Learner | None) -> C
     if row.kind is Kind.PRIOR_SKILLS:
         assert row.assessment_method and row.evidence_summary and row.assessed_on  # validated
         assessment = PriorSkillsAssessment(row.assessment_method, row.evidence_summary, row.assessed_on)
+    qualification = context.qualifications.get(row.qualification_code)
+    if qualification is None:  # renamed or removed since the rows were validated
+        message = f"line {row.line}: the qualification {row.qualification_code} is no longer one of yours"
+        raise CohortImportError(message, line=row.line, reason="qualification_gone")
     data = LearnerData(
         row.name, row.birth_date, row.nationality, row.id_number, row.sex, row.external_id, language=row.language
     )
     return CohortEntry(
         learner=data,
-        qualification=context.qualifications[row.qualification_code],
+        qualification=qualification,
         assessment=assessment,
         external_id=row.external_id,
         learner_record=learner,

@@ -236,7 +236,8 @@ def issue_cohort(
     ]
     ids: list[int] = []
     if rows:
-        ids = list(session.scalars(insert(Credential).returning(Credential.id, sort_by_parameter_order=True), rows))
+        table = Credential.__table__
+        ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
     made = _cohort_claims(session, ids, kek)
     records: list[tuple[str, str, dict[str, str]]] = []
     for entry, learner, row in zip(entries, learners, rows, strict=True):
@@ -262,7 +263,7 @@ def _cohort_claims(session: Session, credential_ids: Sequence[int], kek: str | N
     key = claims.claim_key(kek)
     made = [claims.claim_values(credential_id, key) for credential_id in credential_ids]
     if made:
-        session.execute(insert(CredentialClaim), [row for row, _ in made])
+        session.execute(insert(CredentialClaim.__table__), [row for row, _ in made])
     return [secrets for _, secrets in made]
 
 
@@ -301,7 +302,8 @@ def _register_cohort(session: Session, provider: Organisation, entries: Sequence
     }
     ids: list[int] = []
     if new:
-        returning = insert(Learner).returning(Learner.id, sort_by_parameter_order=True)
+        table = Learner.__table__
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = list(session.scalars(returning, list(new.values())))
     new_ids = dict(zip(new, ids, strict=True))
     learners = []

@@ -144,7 +144,7 @@ def append_many(
         }
         for action, subject, details in records
     ]
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(AuditEntry.__table__), rows)
     _mark_pending(session, None)
 
 

@@ -20,7 +20,15 @@ from werkzeug.test import encode_multipart
 from certsvc.credentials.b64 import b64url_encode
 from certsvc.demo.seed import DEMO_PASSWORD, seed
 from certsvc.store import audit, db
-from certsvc.store.models import AuditEntry, BatchState, Credential, ImportBatch, Learner, Organisation
+from certsvc.store.models import (
+    AuditEntry,
+    BatchState,
+    Credential,
+    ImportBatch,
+    Learner,
+    Organisation,
+    Qualification,
+)
 from certsvc.store.signers import signer_for
 from issuers import cohort_csv, cohort_import
 from issuers.cohort_csv import COLUMNS, CohortFileError, template_csv, validate_cohort
@@ -207,6 +215,56 @@ def test_rerun_issues_nothing_new(demo_session: Session) -> None:
     result = run(session, provider, again.id)
     assert (result.issued, result.skipped) == (2, 6)
     assert count(session, select(func.count(Credential.id)).where(Credential.external_id.like("ROW-%"))) == 8
+
+
+def _rename_qualification(session: Session, provider: Organisation, code: str, new_code: str) -> None:
+    found = session.scalars(
+        select(Qualification).where(Qualification.provider_id == provider.id, Qualification.code == code)
+    ).one()
+    found.code = new_code
+    session.commit()
+
+
+def test_a_stored_file_is_validated_again_when_it_runs(demo_session: Session) -> None:
+    session, provider = demo_session, provider_named(demo_session)
+    batch, _ = cohort_import.create_batch(session, provider, "c.csv", cohort(5), today=TODAY)
+    assert batch is not None
+    session.commit()
+    _rename_qualification(session, provider, "SMAW2", "SMAW9")  # after the upload, before the run
+    with pytest.raises(cohort_import.CohortImportError, match="no longer validates"):
+        run(session, provider, batch.id)
+    session.rollback()
+    assert batch.state is BatchState.FAILED
+    assert count(session, select(func.count(Credential.id)).where(Credential.import_batch_id == batch.id)) == 0
+
+
+def test_rows_the_caller_validated_are_issued_without_reading_the_file_again(demo_session: Session) -> None:
+    session, provider = demo_session, provider_named(demo_session)
+    batch, checked = cohort_import.create_batch(session, provider, "c.csv", cohort(9), today=TODAY)
+    assert batch is not None
+    session.commit()
+    result = run(session, provider, batch.id, chunk_size=4, validated_rows=checked.validation.rows)
+    assert (result.state, result.done, result.issued) == (BatchState.DONE, 9, 9)
+    issued = session.scalars(select(Credential.external_id).where(Credential.import_batch_id == batch.id)).all()
+    assert sorted(issued) == [f"ROW-{n:05d}" for n in range(9)]
+    assert audit.verify_chain(session).ok
+
+
+def test_a_qualification_gone_since_validation_fails_the_batch_at_its_row(demo_session: Session) -> None:
+    session, provider = demo_session, provider_named(demo_session)
+    batch, checked = cohort_import.create_batch(session, provider, "c.csv", cohort(8), today=TODAY)
+    assert batch is not None
+    session.commit()
+    _rename_qualification(session, provider, "CARE2", "CARE9")  # between the caller's validation and the run
+    with pytest.raises(cohort_import.CohortImportError, match="line 5: the qualification CARE2"):
+        run(session, provider, batch.id, chunk_size=3, validated_rows=checked.validation.rows)
+    session.rollback()
+    # Line 5 (the fourth row, a carer) is in the second chunk: the first is kept, the second rolled back.
+    assert (batch.state, batch.done) == (BatchState.FAILED, 3)
+    assert [(e["line"], e["message"]) for e in batch.errors] == [
+        (5, "line 5: the qualification CARE2 is no longer one of yours")
+    ]
+    assert count(session, select(func.count(Credential.id)).where(Credential.import_batch_id == batch.id)) == 3
 
 
 def test_interrupted_run_keeps_whole_chunks_and_resumes(demo_session: Session) -> None:
