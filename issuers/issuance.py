@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from certsvc.credentials import identifiers
@@ -23,7 +23,7 @@ from certsvc.credentials.openbadge import (
     encode_payload,
     normalize_id_number,
 )
-from certsvc.store import audit
+from certsvc.store import audit, bulk
 from certsvc.store.models import (
     AuditEntry,
     Credential,
@@ -236,8 +236,7 @@ def issue_cohort(
     ]
     ids: list[int] = []
     if rows:
-        table = Credential.__table__
-        ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+        ids = bulk.insert_rows(session, Credential.__table__, rows, return_ids=True)
     made = _cohort_claims(session, ids, kek)
     records: list[tuple[str, str, dict[str, str]]] = []
     for entry, learner, row in zip(entries, learners, rows, strict=True):
@@ -263,7 +262,7 @@ def _cohort_claims(session: Session, credential_ids: Sequence[int], kek: str | N
     key = claims.claim_key(kek)
     made = [claims.claim_values(credential_id, key) for credential_id in credential_ids]
     if made:
-        session.execute(insert(CredentialClaim.__table__), [row for row, _ in made])
+        bulk.insert_rows(session, CredentialClaim.__table__, [row for row, _ in made])
     return [secrets for _, secrets in made]
 
 
@@ -302,9 +301,7 @@ def _register_cohort(session: Session, provider: Organisation, entries: Sequence
     }
     ids: list[int] = []
     if new:
-        table = Learner.__table__
-        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(session.scalars(returning, list(new.values())))
+        ids = bulk.insert_rows(session, Learner.__table__, list(new.values()), return_ids=True)
     new_ids = dict(zip(new, ids, strict=True))
     learners = []
     for n, entry in enumerate(entries):

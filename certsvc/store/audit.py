@@ -44,6 +44,7 @@ from sqlalchemy import Connection, Engine, bindparam, event, func, insert, selec
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from certsvc.store import bulk
 from certsvc.store.models import AuditEntry, AuditHead, utcnow
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def append_many(
         }
         for action, subject, details in records
     ]
-    session.execute(insert(AuditEntry.__table__), rows)
+    bulk.insert_rows(session, AuditEntry.__table__, rows)
     _mark_pending(session, None)
 
 
