@@ -385,6 +385,58 @@ def test_skeleton_split_join_round_trip(value):
     assert skeleton.join(shape, [*values, b"spare"], final=False) == raw
 
 
+def reference_split(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """The skeleton split read byte by byte, as the format describes it: the oracle for the fast one."""
+    shape, values, i = bytearray(), [], 0
+    while i < len(raw):
+        if raw[i : i + 1] == b'"':
+            end = i + 1
+            while end < len(raw) and raw[end : end + 1] != b'"':
+                end += 2 if raw[end : end + 1] == b"\\" else 1
+            if end >= len(raw):
+                raise QRDecodeError("unterminated string")
+            content, is_key = raw[i + 1 : end], raw[end + 1 : end + 2] == b":"
+            if (is_key and content) or content in skeleton.VOCABULARY:
+                shape += raw[i : end + 1]
+            else:
+                shape += b'""'
+                values.append(content)
+            i = end + 1
+        elif chr(raw[i]) in "-0123456789":
+            end = i
+            while end < len(raw) and chr(raw[end]) in "-+.eE0123456789":
+                end += 1
+            shape += b"0"
+            values.append(raw[i:end])
+            i = end
+        else:
+            shape.append(raw[i])
+            i += 1
+    return bytes(shape), values
+
+
+def _split_or_error(split, raw):
+    try:
+        return split(raw)
+    except QRDecodeError:
+        return "refused"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(VOCABULARY_TEXT | st.text(max_size=3), JSON_VALUES | VOCABULARY_TEXT).map(
+        lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    )
+    | st.binary(max_size=64)
+    | st.lists(st.sampled_from([b'"', b"\\", b":", b"-", b"1", b"e", b"{", b"a", b",", b" "]), max_size=24).map(
+        b"".join
+    )
+)
+def test_skeleton_split_reads_exactly_as_the_format_describes(raw):
+    # Same skeleton and values for JSON, and the same refusal for damaged bytes (an unterminated string).
+    assert _split_or_error(skeleton.split, raw) == _split_or_error(reference_split, raw)
+
+
 @settings(max_examples=300, deadline=None)
 @given(JSON_VALUES)
 def test_any_json_payload_round_trips_through_version_2(value):

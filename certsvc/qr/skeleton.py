@@ -135,10 +135,14 @@ def _add_gap(current: bytearray, gap: bytes) -> None:
 
 
 def _string_end(raw: bytes, start: int) -> int:
-    j = start + 1
-    n = len(raw)
-    while j < n and raw[j] != _QUOTE:
-        j += 2 if raw[j] == _BACKSLASH else 1
-    if j >= n:
-        raise QRDecodeError("unterminated string in the QR data")
-    return j
+    # The next quote ends the string unless an odd run of backslashes escapes it; bytes.find
+    # looks for it at C speed (a credential's strings rarely hold a backslash at all).
+    end = raw.find(_QUOTE_BYTE, start + 1)
+    while end != -1:
+        before = end - 1
+        while raw[before] == _BACKSLASH:  # stops at the opening quote at the latest
+            before -= 1
+        if (end - 1 - before) % 2 == 0:
+            return end
+        end = raw.find(_QUOTE_BYTE, end + 1)
+    raise QRDecodeError("unterminated string in the QR data")
