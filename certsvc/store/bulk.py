@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 Row = Mapping[str, Any]
+#: From how many rows COPY beats an INSERT when the ids must come back (measured: about 30).
+COPY_WITH_IDS_FROM = 32
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Row], *, return_ids: bool = False) -> list[int]:
@@ -26,7 +28,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Row], *, return_i
     if not rows:
         return []
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    # COPY needs the ids first, a round trip of its own: a few rows go faster in one INSERT ... RETURNING.
+    if connection.dialect.name != "postgresql" or (return_ids and len(rows) < COPY_WITH_IDS_FROM):
         if return_ids:
             statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
             return list(session.scalars(statement, list(rows)))

@@ -99,19 +99,30 @@ def test_ids_come_back_in_row_order_and_later_inserts_follow(provider_session: t
     assert later.id > max(ids)  # the table's own sequence moved on
 
 
+@pytest.mark.parametrize("return_ids", [True, False])
 def test_a_unique_violation_is_an_integrity_error_and_stores_nothing(
-    provider_session: tuple[Session, Organisation],
+    provider_session: tuple[Session, Organisation], return_ids: bool
 ) -> None:
     session, provider = provider_session
     count = select(func.count(Learner.id)).where(Learner.external_id.like("DUP-%"))
-    rows = [learner_row(provider, "DUP-1"), learner_row(provider, "DUP-2"), learner_row(provider, "DUP-1")]
+    rows = [learner_row(provider, f"DUP-{n:03d}") for n in range(bulk.COPY_WITH_IDS_FROM)]
     with pytest.raises(IntegrityError):
-        bulk.insert_rows(session, Learner.__table__, rows, return_ids=True)
+        bulk.insert_rows(session, Learner.__table__, [*rows, rows[5]], return_ids=return_ids)  # COPY on PostgreSQL
     session.rollback()
     assert session.scalar(count) == 0
-    assert bulk.insert_rows(session, Learner.__table__, rows[:2], return_ids=True)  # the session goes on
+    bulk.insert_rows(session, Learner.__table__, rows, return_ids=return_ids)  # the session goes on
     session.commit()
-    assert session.scalar(count) == 2
+    assert session.scalar(count) == len(rows)
+
+
+@pytest.mark.parametrize("count", [1, bulk.COPY_WITH_IDS_FROM - 1, bulk.COPY_WITH_IDS_FROM])
+def test_few_or_many_rows_come_back_with_their_ids(provider_session: tuple[Session, Organisation], count: int) -> None:
+    # Below the threshold an INSERT ... RETURNING, from it COPY (on PostgreSQL): the same rows either way.
+    session, provider = provider_session
+    rows = [learner_row(provider, f"N{count}-{n:03d}", name=AWKWARD + str(n)) for n in range(count)]
+    ids = bulk.insert_rows(session, Learner.__table__, rows, return_ids=True)
+    session.commit()
+    assert [stored(session, i)[0] for i in ids] == [AWKWARD + str(n) for n in range(count)]
 
 
 def test_nothing_to_insert_costs_nothing(provider_session: tuple[Session, Organisation]) -> None:
