@@ -42,7 +42,9 @@ from certsvc.store import db, db_commands
 from certsvc.store.models import Credential, User
 
 POSTGRES_URL = os.environ.get("CERTSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("CERTSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+#: Tests run in parallel processes (pytest-xdist); each takes a Redis database of its own, as it does a schema.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("CERTSVC_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{14 - _WORKER}")
 SECRET_KEY = "ops-secret-key-" + "s" * 32
 KEK = "ops-key-encryption-key-" + "k" * 32
 BASE_URL = "https://skills.example.org"
