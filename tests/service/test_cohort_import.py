@@ -225,11 +225,17 @@ def _rename_qualification(session: Session, provider: Organisation, code: str, n
     session.commit()
 
 
-def test_a_stored_file_is_validated_again_when_it_runs(demo_session: Session) -> None:
-    session, provider = demo_session, provider_named(demo_session)
-    batch, _ = cohort_import.create_batch(session, provider, "c.csv", cohort(5), today=TODAY)
+def _stored_batch(session: Session, provider: Organisation, rows: int) -> tuple[ImportBatch, list[Any]]:
+    """A batch of ``rows`` valid rows, stored and committed, with the rows as validated."""
+    batch, checked = cohort_import.create_batch(session, provider, "c.csv", cohort(rows), today=TODAY)
     assert batch is not None
     session.commit()
+    return batch, checked.validation.rows
+
+
+def test_a_stored_file_is_validated_again_when_it_runs(demo_session: Session) -> None:
+    session, provider = demo_session, provider_named(demo_session)
+    batch, _ = _stored_batch(session, provider, 5)
     _rename_qualification(session, provider, "SMAW2", "SMAW9")  # after the upload, before the run
     with pytest.raises(cohort_import.CohortImportError, match="no longer validates"):
         run(session, provider, batch.id)
@@ -240,10 +246,8 @@ def test_a_stored_file_is_validated_again_when_it_runs(demo_session: Session) ->
 
 def test_rows_the_caller_validated_are_issued_without_reading_the_file_again(demo_session: Session) -> None:
     session, provider = demo_session, provider_named(demo_session)
-    batch, checked = cohort_import.create_batch(session, provider, "c.csv", cohort(9), today=TODAY)
-    assert batch is not None
-    session.commit()
-    result = run(session, provider, batch.id, chunk_size=4, validated_rows=checked.validation.rows)
+    batch, rows = _stored_batch(session, provider, 9)
+    result = run(session, provider, batch.id, chunk_size=4, validated_rows=rows)
     assert (result.state, result.done, result.issued) == (BatchState.DONE, 9, 9)
     issued = session.scalars(select(Credential.external_id).where(Credential.import_batch_id == batch.id)).all()
     assert sorted(issued) == [f"ROW-{n:05d}" for n in range(9)]
@@ -252,12 +256,10 @@ def test_rows_the_caller_validated_are_issued_without_reading_the_file_again(dem
 
 def test_a_qualification_gone_since_validation_fails_the_batch_at_its_row(demo_session: Session) -> None:
     session, provider = demo_session, provider_named(demo_session)
-    batch, checked = cohort_import.create_batch(session, provider, "c.csv", cohort(8), today=TODAY)
-    assert batch is not None
-    session.commit()
+    batch, rows = _stored_batch(session, provider, 8)
     _rename_qualification(session, provider, "CARE2", "CARE9")  # between the caller's validation and the run
     with pytest.raises(cohort_import.CohortImportError, match="line 5: the qualification CARE2"):
-        run(session, provider, batch.id, chunk_size=3, validated_rows=checked.validation.rows)
+        run(session, provider, batch.id, chunk_size=3, validated_rows=rows)
     session.rollback()
     # Line 5 (the fourth row, a carer) is in the second chunk: the first is kept, the second rolled back.
     assert (batch.state, batch.done) == (BatchState.FAILED, 3)
