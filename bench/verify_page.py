@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
+from pathlib import Path
 from typing import Any
 
-from browser_service import served_to_chromium
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.conftest import served_to_chromium
 
 SLOW_3G = {
     "offline": False,

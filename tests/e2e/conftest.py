@@ -16,14 +16,16 @@ they run in the default test run.
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from flask import Flask
@@ -147,6 +149,38 @@ def running_service(folder: Path, **overrides: Any) -> Iterator[LiveServer]:
         thread.join(timeout=5)
         counting.counter(app).flush()
         db.dispose(app)
+
+
+class Served(NamedTuple):
+    """The seeded service and Chromium, for the browser benchmarks (bench/verify_page.py, verify_offline.py)."""
+
+    browser: Any
+    #: The QR link of BENCH_HOLDER's credential.
+    qr_link: str
+    #: The service's origin.
+    url: str
+
+
+#: The co-signed, recognised demo credential every browser benchmark opens.
+BENCH_HOLDER = "Maria Santos Dela Cruz"
+
+
+@contextmanager
+def served_to_chromium() -> Iterator[Served]:
+    """Start the seeded service (documents cached for their ttl, as in production) and Chromium; stop both after."""
+    from playwright.sync_api import sync_playwright  # as tests/conftest.py: loaded when a browser is wanted
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        sync_playwright() as playwright,
+        running_service(Path(folder), VERIFY_DOCUMENTS_MAX_AGE=None) as live,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield Served(browser, live.qr_text(BENCH_HOLDER), live.url)
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="session")
