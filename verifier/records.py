@@ -23,7 +23,6 @@ from functools import lru_cache
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, Dialect, Engine, bindparam, create_engine, select
-from sqlalchemy.exc import DBAPIError
 
 from certsvc.credentials.b64 import b64url_decode
 from certsvc.credentials.cosigned import Signature
@@ -59,9 +58,7 @@ def record_lookup(connection: Connection, base_url: str) -> RecordLookup:
             cursor.execute(sql, parameters)
             row = cursor.fetchone()
         except connection.dialect.loaded_dbapi.Error as exc:
-            # The driver's own error, as SQLAlchemy raises it for every other query: an outage is
-            # a 503 (certsvc.web.health), not a 500, and a dead connection leaves the pool.
-            raise _wrapped(connection, sql, parameters, exc) from exc
+            raise db.driver_error(connection, sql, parameters, exc) from exc
         finally:
             cursor.close()
         if row is None:
@@ -71,22 +68,6 @@ def record_lookup(connection: Connection, base_url: str) -> RecordLookup:
         return _record(bytes(payload), CredentialState(state), withdrawn_at, cosign_jws)
 
     return lookup
-
-
-def _wrapped(connection: Connection, sql: str, parameters: object, exc: Exception) -> DBAPIError:
-    dialect = connection.dialect
-    invalidated = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
-    if invalidated:
-        connection.invalidate(exc)
-    return DBAPIError.instance(
-        sql,
-        parameters,
-        exc,
-        dialect.loaded_dbapi.Error,
-        hide_parameters=True,
-        connection_invalidated=invalidated,
-        dialect=dialect,
-    )
 
 
 @contextmanager

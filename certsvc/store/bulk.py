@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Column, Table, insert, text
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from certsvc.store import db
 
 Row = Mapping[str, Any]
 #: From how many rows COPY beats an INSERT when the ids must come back (measured: about 30).
@@ -55,8 +56,9 @@ def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:
 def _copy(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
     dialect = connection.dialect
     given = {key for row in rows for key in row}
-    columns = [c for c in table.columns if c.key in given or _python_default(c) is not None]
-    converters = [_converter(column, dialect) for column in columns]
+    defaults = {column: _python_default(column) for column in table.columns}
+    columns = [c for c in table.columns if c.key in given or defaults[c] is not None]
+    converters = [_converter(column, defaults[column], dialect) for column in columns]
     quote = dialect.identifier_preparer
     statement = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c.name) for c in columns)}) FROM STDIN"
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -65,16 +67,14 @@ def _copy(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
             for row in rows:
                 copy.write_row([convert(row) for convert in converters])
     except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
-        ) from exc
+        raise db.driver_error(connection, statement, None, exc) from exc
     finally:
         cursor.close()
 
 
-def _converter(column: Column[Any], dialect: Dialect) -> Callable[[Row], Any]:
+def _converter(column: Column[Any], default: Callable[[], Any] | None, dialect: Dialect) -> Callable[[Row], Any]:
     """Read the column's value from a row (or its default) and process it as an INSERT's parameter would be."""
-    key, default = column.key, _python_default(column)
+    key = column.key
     process = column.type._cached_bind_processor(dialect)  # SQLAlchemy's own conversion
 
     def convert(row: Row) -> Any:
@@ -85,12 +85,14 @@ def _converter(column: Column[Any], dialect: Dialect) -> Callable[[Row], Any]:
 
 
 def _python_default(column: Column[Any]) -> Callable[[], Any] | None:
-    """The column's Python-side default as a function of nothing (None without one)."""
-    default = column.default
-    if default is None or (not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)):
+    """The column's Python-side default as a function of nothing (None without one: the server's, if any)."""
+    default: Any = column.default
+    if default is None:
         return None
-    if default.is_callable:  # type: ignore[attr-defined]
-        function = default.arg  # type: ignore[attr-defined]
+    if default.is_callable:
+        function = default.arg
         return lambda: function(None)
-    value = default.arg  # type: ignore[attr-defined]
-    return lambda: value
+    if default.is_scalar:
+        value = default.arg
+        return lambda: value
+    return None

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,27 @@ def _sqlite_on_begin(statement: str, connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, so two transactions that read then write
     # (audit chain head, status-list index) wait for each other instead of one failing.
     connection.exec_driver_sql(statement)
+
+
+def driver_error(connection: Connection, statement: str, parameters: object, exc: Exception) -> DBAPIError:
+    """A driver's own error, from work done on its raw connection, as SQLAlchemy raises it for every query.
+
+    So a lost database is a 503 (certsvc.web.health) and a duplicate an IntegrityError, and a
+    dead connection is invalidated, leaving the pool.
+    """
+    dialect = connection.dialect
+    invalidated = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if invalidated:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        parameters,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
