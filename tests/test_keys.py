@@ -303,3 +303,52 @@ def test_unsupported_or_malformed_jwk_is_refused(jwk):
 def test_non_object_jwk_is_refused(value):
     with pytest.raises(KeyMaterialError):
         PublicKey.from_jwk(value)  # type: ignore[arg-type]
+
+
+# --- Ed25519 keys and signatures of small order ---
+
+_P = 2**255 - 19
+
+
+def _point(y: int, x_negative: bool = False) -> bytes:
+    """The 32-byte encoding of a point by its y coordinate (any integer below 2**255) and x's sign."""
+    return (y | (x_negative << 255)).to_bytes(32, "little")
+
+
+#: Points whose multiples cycle through at most 8 points: the neutral point (y = 1), the point of
+#: order 2 (y = p - 1), the two of order 4 (y = 0), and the neutral point written as y = p + 1
+#: (not canonical). Under such a key a signature can be made without any private key.
+SMALL_ORDER_KEYS = {
+    "neutral": _point(1),
+    "order 2": _point(_P - 1),
+    "order 4": _point(0),
+    "order 4, x negative": _point(0, True),
+    "neutral, not canonical": _point(_P + 1),
+}
+#: A "signature" anyone can make for any message: R the neutral point and S = 0. Under the neutral
+#: key it satisfies the verification equation for every message, under the others for some.
+NEUTRAL_FORGERY = _point(1) + bytes(32)
+MESSAGES = [MESSAGE, b"", *(b"payload %d" % n for n in range(16))]
+
+
+@pytest.mark.parametrize("x", SMALL_ORDER_KEYS.values(), ids=SMALL_ORDER_KEYS.keys())
+def test_no_signature_verifies_under_an_ed25519_key_of_small_order(x):
+    # The key loads (a trust list naming one stays readable for its other keys), but nothing verifies under it.
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(x)}
+    public = PublicKey.from_jwk(jwk)
+    assert not [m for m in MESSAGES if public.verify("EdDSA", NEUTRAL_FORGERY, m)]
+
+
+def test_a_signature_whose_r_has_small_order_is_refused():
+    # Only the signer can make one (R = [S]B - [h]A needs the key), but it is not a signature
+    # RFC 8032's strict readers accept, so it must fail here as in the offline verifier.
+    key = ed25519.Ed25519PrivateKey.generate()
+    public = PublicKey.from_jwk(SigningKey(key).public.jwk)
+    for r in SMALL_ORDER_KEYS.values():
+        assert not public.verify("EdDSA", r + key.sign(MESSAGE)[32:], MESSAGE)
+
+
+@pytest.mark.parametrize("signature", [b"", bytes(63), bytes(65), bytes(64)])
+def test_ed25519_signature_of_wrong_length_or_zero_is_invalid_not_an_error(signature):
+    public = PublicKey.from_jwk(RFC8037["jwk_public"])
+    assert not public.verify("EdDSA", signature, RFC8037["signing_input"].encode("ascii"))

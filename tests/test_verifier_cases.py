@@ -22,7 +22,7 @@ from certsvc.credentials.b64 import b64url_decode, b64url_encode
 from certsvc.credentials.cosigned import CoSignedCredential, Signature, sign_credential
 from certsvc.credentials.errors import CertsvcError, InputTooLarge, QRDecodeError
 from certsvc.credentials.jws import header_bytes
-from certsvc.credentials.keys import SigningKey
+from certsvc.credentials.keys import PublicKey, SigningKey
 from certsvc.credentials.openbadge import encode_payload
 from certsvc.credentials.statuslist import (
     Status,
@@ -342,6 +342,26 @@ def _provider_key(**changes: Any) -> Callable[[World], list[TrustList]]:
     return trust
 
 
+#: The neutral point of Ed25519 as a public key, and the "signature" that passes for every message
+#: under it in OpenSSL's check (R the neutral point, S = 0): no private key is needed to make it.
+_NEUTRAL_POINT = b"\x01" + bytes(31)
+_NEUTRAL_KID = "#neutral"
+
+
+def _neutral_provider_key(w: World) -> list[TrustList]:
+    """The provider also lists the neutral point as a key (a broken tool could write one)."""
+    public = PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(_NEUTRAL_POINT)})
+    neutral = TrustedKey(w.ph.provider.org_id(BASE) + _NEUTRAL_KID, public, not_before=ISSUED - timedelta(days=1))
+    return _with_provider(w, lambda o: dataclasses.replace(o, keys=(*o.keys, neutral)))
+
+
+def _neutral_key_forgery(w: World) -> str:
+    """A credential "signed" under the neutral key without any private key, then co-signed for real."""
+    header = header_bytes("EdDSA", w.ph.provider.org_id(BASE) + _NEUTRAL_KID)
+    forged = CoSignedCredential(w.credential().payload, (Signature(header, _NEUTRAL_POINT + bytes(32)),))
+    return w.qr_text(forged.with_cosignature(w.ph.embassy.key, _embassy_kid(w)))
+
+
 def _accreditations(*accreditations: Callable[[World], Accreditation]) -> Callable[[World], list[TrustList]]:
     def trust(w: World) -> list[TrustList]:
         return _with_provider(w, lambda o: dataclasses.replace(o, accreditations=tuple(a(w) for a in accreditations)))
@@ -505,6 +525,7 @@ CASES = [
     Case("alg_es512", _alg("ES512"), Reason.ALG_NOT_ALLOWED),
     Case("alg_unknown", _alg("XYZ256"), Reason.ALG_NOT_ALLOWED),
     Case("alg_es256_under_ed25519_kid", _es256_under_eddsa_kid, Reason.BAD_SIGNATURE),
+    Case("ed25519_neutral_key_forgery", _neutral_key_forgery, Reason.BAD_SIGNATURE, trust=_neutral_provider_key),
     # Header rules: keys named by the token, extensions, shape
     Case("header_jku", lambda w: _header_plus(w, jku=BASE + "/keys.json"), Reason.KEY_IN_HEADER),
     Case("header_x5u", lambda w: _header_plus(w, x5u=BASE + "/cert.pem"), Reason.KEY_IN_HEADER),
@@ -875,7 +896,11 @@ def test_case(world: World, case: Case) -> None:
     if case.verdict is not Verdict.RECOGNIZED:
         assert result.recognition is None
     json.dumps(result.to_dict())  # always JSON-ready
-    cross_check_signatures_with_pyjwt(unverified, trust, result.to_dict())
+    cross_check_signatures_with_pyjwt(unverified, trust, result.to_dict(), forgery_pyjwt_takes=case.id in PYJWT_TAKES)
+
+
+#: Forgeries PyJWT accepts (through OpenSSL's Ed25519 check) and we refuse: the case must stay one it takes.
+PYJWT_TAKES = {"ed25519_neutral_key_forgery"}
 
 
 #: Failed checks that come after the signature itself was found valid.
@@ -891,8 +916,13 @@ SIGNATURE_HELD = {
 }
 
 
-def cross_check_signatures_with_pyjwt(unverified: str, trust: Sequence[TrustList], result: dict[str, Any]) -> None:
-    """PyJWT, given the key the header's kid names in the trust lists, agrees with every signature verdict."""
+def cross_check_signatures_with_pyjwt(
+    unverified: str, trust: Sequence[TrustList], result: dict[str, Any], *, forgery_pyjwt_takes: bool = False
+) -> None:
+    """PyJWT, given the key the header's kid names in the trust lists, agrees with every signature verdict.
+
+    ``forgery_pyjwt_takes``: the provider's signature is a forgery PyJWT accepts and we must refuse.
+    """
     checks = {c["name"]: c for c in result["checks"]}
     try:
         credential = read_credential(unverified)
@@ -906,7 +936,10 @@ def cross_check_signatures_with_pyjwt(unverified: str, trust: Sequence[TrustList
         if check["ok"] or check["reason"] in SIGNATURE_HELD:
             assert verdict is True, (name, check)
         if check["reason"] in (Reason.BAD_SIGNATURE, Reason.COSIGNATURE_BAD):
-            assert verdict is not True, (name, check)
+            if forgery_pyjwt_takes and index == 0:
+                assert verdict is True, (name, check)
+            else:
+                assert verdict is not True, (name, check)
 
 
 def _pyjwt_verdict(compact: str, trust: Sequence[TrustList]) -> bool | None:

@@ -101,7 +101,31 @@ export async function verifySignature(key, alg, signature, signingInput) {
     if (signature.length !== 64) return false;
     return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, cryptoKey, signature, signingInput);
   }
+  if (signature.length !== 64 || weakEd25519Point(b64urlDecode(key.jwk.x)) || weakEd25519Point(signature.subarray(0, 32))) {
+    return false;
+  }
   return crypto.subtle.verify({ name: "Ed25519" }, cryptoKey, signature, signingInput);
+}
+
+// A key or an R of small order lets anyone sign: under the neutral point as key, R = that point
+// and S = 0 pass WebCrypto's check for every message. The server's check (libsodium, in
+// certsvc/credentials/keys.py) refuses them, and a key not written canonically; so does this one.
+const FIELD_PRIME = (1n << 255n) - 19n;
+/** The y coordinates of Ed25519's points of order 1, 2, 4 and 8 (x's sign aside). */
+const SMALL_ORDER_Y = new Set([
+  0n,
+  1n,
+  FIELD_PRIME - 1n,
+  0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n,
+  0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n,
+]);
+
+/** Whether 32 bytes encode an Ed25519 point of small order, or a y not below the field prime. */
+export function weakEd25519Point(bytes) {
+  if (bytes.length !== 32) return true;
+  let y = BigInt(bytes[31] & 0x7f); // the top bit is x's sign
+  for (let i = 30; i >= 0; i -= 1) y = (y << 8n) | BigInt(bytes[i]);
+  return y >= FIELD_PRIME || SMALL_ORDER_Y.has(y);
 }
 
 /** The signing input of signature `index` of a credential. */
