@@ -12,7 +12,8 @@ from joserfc import jws as joserfc_jws
 from joserfc.jwk import OKPKey
 
 from certsvc.credentials.b64 import b64url_decode, b64url_encode
-from certsvc.credentials.errors import DisallowedAlgorithm, KeyMaterialError, WrongPassword
+from certsvc.credentials.errors import BadSignature, DisallowedAlgorithm, KeyMaterialError, WrongPassword
+from certsvc.credentials.jws import decode_signed, parse_compact
 from certsvc.credentials.keys import ALLOWED_ALGS, PublicKey, SigningKey, jwk_thumbprint
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -352,3 +353,14 @@ def test_a_signature_whose_r_has_small_order_is_refused():
 def test_ed25519_signature_of_wrong_length_or_zero_is_invalid_not_an_error(signature):
     public = PublicKey.from_jwk(RFC8037["jwk_public"])
     assert not public.verify("EdDSA", signature, RFC8037["signing_input"].encode("ascii"))
+
+
+def test_a_list_token_forged_under_the_neutral_key_is_refused():
+    # Trust lists and status lists are read through PyJWT, whose OpenSSL check takes the forgery:
+    # the strict check runs first, so a list "signed" so is refused as a bad signature.
+    neutral = PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(SMALL_ORDER_KEYS["neutral"])})
+    header = b64url_encode(b'{"alg":"EdDSA","kid":"https://authority.example/#k1","typ":"statuslist+jwt"}')
+    payload = b64url_encode(b'{"iss":"https://authority.example/","iat":1767225600}')
+    token = parse_compact(f"{header}.{payload}.{b64url_encode(NEUTRAL_FORGERY)}", typ="statuslist+jwt")
+    with pytest.raises(BadSignature):
+        decode_signed(token, neutral, ["iss"])

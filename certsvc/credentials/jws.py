@@ -113,6 +113,9 @@ def decode_signed(jws: CompactJWS, key: PublicKey, required: Sequence[str]) -> d
     """
     if jws.alg not in key.algs:
         raise DisallowedAlgorithm(f"algorithm {jws.alg!r} does not match the signing key", alg=jws.alg)
+    # Our own check first: PyJWT's (OpenSSL's) takes Ed25519 keys and R of small order (keys.py).
+    if not key.verify(jws.alg, jws.signature, f"{jws.header_b64}.{jws.payload_b64}".encode("ascii")):
+        raise BadSignature("the signature is not valid", kid=jws.kid)
     options: dict[str, Any] = {**_DECODE_OPTIONS, "require": list(required)}
     try:
         decoded = _JWT.decode_complete(jws.text, key.jose_key, algorithms=sorted(key.algs), options=options)
