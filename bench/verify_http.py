@@ -16,9 +16,12 @@
 2. A copy of that database filled to 100,000 credentials is served by a second gunicorn, and
    sequential verifications alternate between the two. ``verify_time_100k_vs_1k`` is the median
    latency at 100k divided by the one at 1k (target: no growth, about 1).
+3. The production database: a fresh PostgreSQL schema (in CERTSVC_BENCH_POSTGRES_URL, default
+   the local ``test`` database) seeded the same way, served by a fourth gunicorn, measured as in 1
+   (``http_verify_vs_trivial_postgres``).
 
-The last line is one JSON object with ``http_verify_vs_trivial``, ``http_verify_vs_trivial_first_seen``
-and ``verify_time_100k_vs_1k``.
+The last line is one JSON object with ``http_verify_vs_trivial``, ``http_verify_vs_trivial_first_seen``,
+``verify_time_100k_vs_1k`` and ``http_verify_vs_trivial_postgres``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from ops import support as ops_support
 
 from certsvc.accounts import users
 from certsvc.app import create_app
@@ -80,10 +86,10 @@ def settings(folder: Path, port: int) -> dict[str, str]:
     }
 
 
-def prepare(folder: Path, port: int) -> str:
-    """Migrate and seed the database; return the QR text of a co-signed credential."""
+def prepare(folder: Path, port: int, database_url: str | None = None) -> str:
+    """Migrate and seed the database (SQLite in ``folder`` unless given); return a co-signed credential's QR text."""
     env = settings(folder, port)
-    url = env["CERTSVC_DATABASE_URL"]
+    url = database_url or env["CERTSVC_DATABASE_URL"]
     db_commands.upgrade(url)
     app = create_app(
         {"SECRET_KEY": SECRET_KEY, "KEY_ENCRYPTION_KEY": KEK, "DATABASE_URL": url, "BASE_URL": env["CERTSVC_BASE_URL"]}
@@ -271,6 +277,21 @@ def check_verdict(port: int, endpoint: Endpoint) -> None:
         raise SystemExit(f"the benchmark credential verifies as {status!r}")
 
 
+def on_postgres(folder: Path) -> tuple[list[float], list[float], float]:
+    """Part 3: the verify/trivial pair on a seeded PostgreSQL schema of its own (dropped afterwards)."""
+    postgres_url = os.environ.get("CERTSVC_BENCH_POSTGRES_URL", ops_support.POSTGRES_URL)
+    schema, url = ops_support.create_schema(postgres_url)
+    try:
+        folder.mkdir()
+        port = free_port()
+        verify = Endpoint("POST", "/api/v1/verify", json.dumps({"credential": prepare(folder, port, url)}).encode())
+        with gunicorn(folder, port, port, DATABASE_URL=url):
+            check_verdict(port, verify)
+            return paired_throughput(port, verify, Endpoint("GET", "/healthz"))
+    finally:
+        ops_support.drop_schema(schema, postgres_url)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         small, large = Path(name) / "1k", Path(name) / "100k"
@@ -294,6 +315,7 @@ def main() -> None:
             verify_rates, trivial_rates, ratio = paired_throughput(port, verify, trivial)
             first_seen_rates, _, first_seen_ratio = paired_throughput(forgetful_port, verify, trivial)
             latency_small, latency_large = paired_latencies((port, other_port), verify, LATENCY_REQUESTS)
+        postgres_rates, postgres_trivial_rates, postgres_ratio = on_postgres(Path(name) / "pg")
     for label, rates in (("POST /api/v1/verify", verify_rates), ("GET /healthz", trivial_rates)):
         print(f"{label:20s} median {statistics.median(rates):5.0f} req/s of {[round(r) for r in rates]}")
     print(f"median of the per-round ratios: {ratio:.3f} (target >= 0.7)")
@@ -303,11 +325,16 @@ def main() -> None:
     )
     print(f"median verification latency: {latency_small * 1e3:.2f} ms with {SIZES[0]:,} credentials, "
           f"{latency_large * 1e3:.2f} ms with {SIZES[1]:,} (target: no growth)")  # fmt: skip
+    print(
+        f"on PostgreSQL: POST /api/v1/verify median {statistics.median(postgres_rates):5.0f} req/s, "
+        f"GET /healthz {statistics.median(postgres_trivial_rates):5.0f} req/s, ratio {postgres_ratio:.3f}"
+    )
     figures: dict[str, Any] = {
         "http_verify_vs_trivial": round(ratio, 3),
         "verify_http_vs_trivial": round(ratio, 3),
         "http_verify_vs_trivial_first_seen": round(first_seen_ratio, 3),
         "verify_time_100k_vs_1k": round(latency_large / latency_small, 3),
+        "http_verify_vs_trivial_postgres": round(postgres_ratio, 3),
         "verify_rps": round(statistics.median(verify_rates)),
         "trivial_rps": round(statistics.median(trivial_rates)),
     }

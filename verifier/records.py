@@ -6,7 +6,8 @@ bytes differ from the ones it signed, has no record; the record's state is the s
 now (a revocation or withdrawal counts at once, on every node).
 
 The look-up is one read on the driver's own cursor, with the statement compiled once per
-database dialect (no ORM session, no result objects: they cost more than the query). On SQLite it runs
+database dialect (no ORM session, no result objects: they cost more than the query). On
+PostgreSQL it runs in autocommit: a single SELECT needs no transaction around it. On SQLite it runs
 on an engine of its own that never opens a transaction: the service's engine begins every one
 ``IMMEDIATE`` (it takes the write lock up front), and verifications, which only read, would
 queue behind each other and behind every write for that lock. A single SELECT in SQLite's
@@ -72,8 +73,12 @@ def record_lookup(connection: Connection, base_url: str) -> RecordLookup:
 
 @contextmanager
 def open_records() -> Iterator[RecordLookup]:
-    """The current app's lookup, on a connection of its own that is closed (its transaction ended) at once after."""
+    """The current app's lookup, on a connection of its own in autocommit, back in the pool at once after."""
     with read_engine(current_app).connect() as connection:
+        if connection.dialect.name != "sqlite":
+            # No transaction: the one SELECT reads a consistent snapshot by itself, and the BEGIN
+            # before it and the ROLLBACK on return to the pool were two more round trips.
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         yield record_lookup(connection, str(current_app.config["BASE_URL"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +10,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text, update
+from sqlalchemy import make_url, select, text, update
 
+from certsvc.credentials.identifiers import credential_uri
 from certsvc.store import db
 from certsvc.store.models import Credential, CredentialState
 from verifier import counting, records
 
-from .verify_support import seeded_sqlite
+from .support import _connect, empty_database
+from .verify_support import BASE, seed_database, seeded_sqlite
 
 COSIGNED = "Maria Santos Dela Cruz"
 #: Far below SQLite's busy timeout (15 s): a verification that waits for the lock misses it.
@@ -82,3 +85,27 @@ def test_dispose_closes_the_read_engine_too(app_and_qr: tuple[Flask, str]) -> No
     assert engine.pool.checkedin() == 1
     db.dispose(app)
     assert engine.pool.checkedin() == 0
+
+
+def test_a_verification_read_on_postgresql_leaves_no_transaction_open(postgres_url: str) -> None:
+    # In autocommit the record's SELECT is all that goes to the server: no BEGIN before it and no
+    # ROLLBACK when the connection goes back to the pool (two round trips of four, per verification).
+    empty_database(postgres_url)
+    name = f"certsvc-verify-read-{secrets.token_hex(4)}"
+    url = make_url(postgres_url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+    seeded = seed_database(url)
+    app = seeded.app()
+    try:
+        with db.session_factory(app)() as session:
+            public_id = session.scalars(select(Credential.public_id)).first()
+        db.dispose(app)  # only the verification's own connection is left to look at
+        with app.test_request_context(), records.open_records() as lookup:
+            assert lookup(credential_uri(BASE, str(public_id))) is not None
+            with _connect() as observer:
+                states = [row[0] for row in observer.execute(_STATES, (name,))]
+        assert states == ["idle"]
+    finally:
+        db.dispose(app)
+
+
+_STATES = "SELECT state FROM pg_stat_activity WHERE application_name = %s"
