@@ -81,8 +81,9 @@ def _require_types(value: Any, wanted: tuple[str, ...], name: str) -> None:
     # An array, never a string: "VerifiableCredential OpenBadgeCredential" holds both names as text only.
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise TypeError(f"{name} must be an array of strings")
-    if not set(wanted) <= set(value):
-        raise ValueError(f"{name} must hold {', '.join(wanted)}")
+    for type_name in wanted:  # one or two names in a short array: no sets to build
+        if type_name not in value:
+            raise ValueError(f"{name} must hold {', '.join(wanted)}")
 
 
 def _expiry(payload: dict[str, Any]) -> datetime | None:

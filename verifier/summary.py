@@ -21,9 +21,10 @@ def summarise(payload: dict[str, Any], trust_list: TrustList | None) -> dict[str
     achievement = subject.get("achievement", {})
     issuer_id = payload.get("iss")
     issuer = trust_list.organisation(issuer_id) if trust_list and isinstance(issuer_id, str) else None
+    kind = kind_of(payload)
     summary: dict[str, Any] = {
         "id": payload.get("id"),
-        "kind": kind_of(payload).value,
+        "kind": kind.value,
         "holder": {
             "name": subject.get("name"),
             "birth_date": subject.get("birthDate"),
@@ -43,7 +44,7 @@ def summarise(payload: dict[str, Any], trust_list: TrustList | None) -> dict[str
         "valid_from": payload.get("validFrom"),
         "valid_until": payload.get("validUntil"),
     }
-    if kind_of(payload) is Kind.PRIOR_SKILLS:
+    if kind is Kind.PRIOR_SKILLS:
         summary["assessment"] = _assessment(payload, subject)
     return summary
 

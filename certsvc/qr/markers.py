@@ -31,6 +31,7 @@ expand to megabytes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -63,6 +64,7 @@ _WINDOWED = bytes([windows.MARKER])
 DAY = 86400
 CREDENTIAL_PATH = b"/c/"
 _CROCKFORD = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RFC4648_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
 MAX_DISTANCE = 255
 #: A prefix shorter than this is cheaper as text (DEFLATE matches it anyway).
 MIN_PREFIX = 8
@@ -307,8 +309,8 @@ def _key_of(side: _SideReader, origin: bytes, keys: KeyNames) -> bytes:
 
 
 def _identifier_of(side: _SideReader, origin: bytes, keys: KeyNames) -> bytes:
-    number = int.from_bytes(side.take(5), "big")
-    return origin + CREDENTIAL_PATH + bytes(_CROCKFORD[(number >> (5 * i)) & 31] for i in range(7, -1, -1))
+    # Five bytes are eight base32 digits: RFC 4648's, put in Crockford's alphabet (one C call each).
+    return origin + CREDENTIAL_PATH + base64.b32encode(side.take(5)).translate(_RFC4648_TO_CROCKFORD)
 
 
 def _codec_decoder(codec: values._Codec) -> Callable[[_SideReader, bytes, KeyNames], bytes]:
