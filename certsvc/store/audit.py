@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, event, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -181,18 +181,44 @@ def chain_pending(connection: Connection, *, wait: bool = True) -> int | None:
             head_seq, head_hash = entry.seq, entry_hash(entry)
             changes.append({"entry_id": row.id, "seq": head_seq, "prev_hash": entry.prev_hash, "hash": head_hash})
         if changes:
-            connection.execute(
-                table.update()
-                .where(table.c.id == bindparam("entry_id"))
-                .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")),
-                changes,
-            )
+            _store_links(connection, changes)
         chained += len(rows)
         if len(rows) < CHAIN_BATCH:
             break
     if chained:
         connection.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=head_seq, hash=head_hash))
     return chained
+
+
+#: PostgreSQL joins the batch's links to their rows in one statement: four arrays, one plan,
+#: where one UPDATE per entry cost the server a statement each (a fifth of a cohort import).
+_LINK_FROM_ARRAYS = text(
+    "UPDATE audit_entries AS entry SET seq = link.seq, prev_hash = link.prev_hash, hash = link.hash"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS bigint[]), CAST(:prev_hashes AS varchar[]),"
+    " CAST(:hashes AS varchar[])) AS link(id, seq, prev_hash, hash) WHERE entry.id = link.id"
+)
+
+
+def _store_links(connection: Connection, changes: list[dict[str, Any]]) -> None:
+    """Write each entry's ``seq``, ``prev_hash`` and ``hash``."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _LINK_FROM_ARRAYS,
+            {
+                "ids": [c["entry_id"] for c in changes],
+                "seqs": [c["seq"] for c in changes],
+                "prev_hashes": [c["prev_hash"] for c in changes],
+                "hashes": [c["hash"] for c in changes],
+            },
+        )
+        return
+    table = AuditEntry.__table__
+    connection.execute(
+        table.update()
+        .where(table.c.id == bindparam("entry_id"))
+        .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")),
+        changes,
+    )
 
 
 def _lock_head(connection: Connection, *, wait: bool) -> tuple[int, str] | None:

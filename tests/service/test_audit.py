@@ -216,3 +216,16 @@ def test_appends_wait_for_no_lock(postgres_url: str) -> None:
             assert report.ok and report.entries == 2 and report.pending == 0
     finally:
         engine.dispose()
+
+
+def test_more_entries_than_one_chaining_batch_are_chained_in_order(db_session: Session) -> None:
+    # A cohort import appends thousands at once: the chainer takes them in batches, in insertion order.
+    count = audit.CHAIN_BATCH + 321
+    records = [("test.bulk", f"s{n:05d}", {"n": str(n)}) for n in range(count)]
+    audit.append_many(db_session, records, actor="t", org_id=None)
+    db_session.commit()
+    report = audit.verify_chain(db_session)
+    assert report.ok and report.entries == count and report.head_seq == count and report.pending == 0
+    rows = db_session.execute(select(AuditEntry.seq, AuditEntry.subject).order_by(AuditEntry.id)).all()
+    assert [seq for seq, _ in rows] == list(range(1, count + 1))
+    assert [subject for _, subject in rows] == [f"s{n:05d}" for n in range(count)]
