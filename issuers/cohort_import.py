@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from certsvc.credentials.errors import CertsvcError
 from certsvc.credentials.openbadge import Kind, PriorSkillsAssessment, hash_id_number
-from certsvc.store import audit, keystore
+from certsvc.store import audit, bulk, keystore
 from certsvc.store.models import (
     BatchState,
     Credential,
@@ -378,12 +378,12 @@ def _existing(
         issued.update(
             session.scalars(
                 select(Credential.external_id).where(
-                    Credential.provider_id == provider.id, Credential.external_id.in_(part)
+                    Credential.provider_id == provider.id, bulk.one_of(session, Credential.external_id, part)
                 )
             ).all()  # type: ignore[arg-type]
         )
         found = session.scalars(
-            select(Learner).where(Learner.provider_id == provider.id, Learner.external_id.in_(part))
+            select(Learner).where(Learner.provider_id == provider.id, bulk.one_of(session, Learner.external_id, part))
         )
         learners.update((learner.external_id, learner) for learner in found if learner.external_id)
     return issued, learners

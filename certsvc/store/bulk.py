@@ -1,4 +1,4 @@
-"""Insert many rows of one table at once: PostgreSQL's COPY, elsewhere one executemany.
+"""Insert many rows of one table at once (PostgreSQL's COPY, elsewhere one executemany); match many values.
 
 A cohort writes thousands of rows per table. As a multi-row INSERT on PostgreSQL each chunk
 is one statement with thousands of parameters, which the driver rewrites and the server
@@ -6,6 +6,9 @@ parses and plans anew every time; COPY streams the rows instead. Values go throu
 same type processing as an INSERT (``TypeDecorator``s, enums, JSON), Python-side column
 defaults are filled in the same way, and a driver error arrives as SQLAlchemy's (a unique
 violation is an ``IntegrityError``), so callers cannot tell the two paths apart.
+
+Looking rows up by hundreds of values has the same cost as an IN list: one placeholder per
+value. :func:`one_of` gives PostgreSQL one array parameter instead (``= ANY``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, insert, text
+from sqlalchemy import Column, ColumnElement, Table, any_, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
@@ -22,6 +26,15 @@ from certsvc.store import db
 Row = Mapping[str, Any]
 #: From how many rows COPY beats an INSERT when the ids must come back (measured: about 30).
 COPY_WITH_IDS_FROM = 32
+
+
+def one_of(session: Session, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column`` is one of ``values``: on PostgreSQL ``= ANY`` of one array parameter, elsewhere ``IN``."""
+    if session.get_bind().dialect.name == "postgresql":
+        # A statement of one length whatever the count, which psycopg prepares once: a hundred
+        # values took half the time of an IN list of a hundred placeholders.
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Row], *, return_ids: bool = False) -> list[int]:

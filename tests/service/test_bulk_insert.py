@@ -128,3 +128,18 @@ def test_few_or_many_rows_come_back_with_their_ids(provider_session: tuple[Sessi
 def test_nothing_to_insert_costs_nothing(provider_session: tuple[Session, Organisation]) -> None:
     session, _ = provider_session
     assert bulk.insert_rows(session, Learner.__table__, [], return_ids=True) == []
+
+
+WANTED = [[], ["E-7"], [AWKWARD, "E-2", "none such"], [f"E-{n}" for n in range(0, 1200, 2)]]
+
+
+@pytest.mark.parametrize("wanted", WANTED, ids=["none", "one", "awkward", "six hundred"])
+def test_one_of_matches_exactly_the_values_given(
+    provider_session: tuple[Session, Organisation], wanted: list[str]
+) -> None:
+    session, provider = provider_session
+    names = [f"E-{n}" for n in range(1000)] + [AWKWARD]
+    bulk.insert_rows(session, Learner.__table__, [learner_row(provider, name) for name in names])
+    session.commit()
+    found = session.scalars(select(Learner.external_id).where(bulk.one_of(session, Learner.external_id, wanted)))
+    assert sorted(found) == sorted(set(wanted) & set(names))
