@@ -3,7 +3,8 @@
 The points of small order are derived here from the curve's equation (not copied from either
 verifier), and every encoding of them, every non-canonical encoding of y, and real public keys
 are put to the offline verifier's ``weakEd25519Point`` (templates/verify/offline/jws.js) in
-Chromium, and to the server's signature check (libsodium, certsvc/credentials/keys.py).
+Chromium, and to the server's signature check (libsodium, certsvc/credentials/keys.py), which
+also guards the trust and status lists PyJWT reads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from js_support import ModulePage, chromium, serve
 
 from certsvc.credentials.b64 import b64url_encode
+from certsvc.credentials.errors import BadSignature
+from certsvc.credentials.jws import decode_signed, parse_compact
 from certsvc.credentials.keys import PublicKey, SigningKey
 
 OFFLINE = Path(__file__).parent.parent / "templates" / "verify" / "offline"
@@ -60,6 +63,12 @@ def _encoding(y: int, x_negative: bool) -> bytes:
 
 SMALL_ORDER = [_encoding(y, sign) for y in sorted(_small_order_ys()) for sign in (False, True)]
 NOT_CANONICAL = [_encoding(y, sign) for y in range(P, 2**255) for sign in (False, True)]
+#: The server's checks: every small-order point, and the neutral point and 0 written as y = p + 1 and p.
+SERVER_POINTS = SMALL_ORDER + NOT_CANONICAL[:4]
+#: A "signature" anyone can make for any message: R the neutral point and S = 0. Under the neutral
+#: key it satisfies OpenSSL's verification equation for every message, under the others for some.
+NEUTRAL_FORGERY = _encoding(1, False) + bytes(32)
+MESSAGES = [MESSAGE, b"", *(b"payload %d" % n for n in range(16))]
 
 
 def _real_keys(count: int) -> list[bytes]:
@@ -92,19 +101,27 @@ def test_the_offline_verifier_refuses_every_weak_point_and_no_real_key(modules):
     assert verdicts[len(weak) :] == [False] * len(real)
 
 
-@pytest.mark.parametrize("point", SMALL_ORDER + NOT_CANONICAL[:4], ids=lambda b: b.hex()[:8] + "…" + b.hex()[-4:])
-def test_the_server_verifies_nothing_under_a_weak_key_nor_with_a_weak_r(point):
-    key = PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(point)}) if _loads(point) else None
-    if key is not None:
-        assert not key.verify("EdDSA", _encoding(1, False) + bytes(32), MESSAGE)
+@pytest.mark.parametrize("point", SERVER_POINTS, ids=lambda b: b.hex()[:8] + "…" + b.hex()[-4:])
+def test_the_server_verifies_nothing_under_a_weak_key(point):
+    # The key loads (a trust list naming one stays readable for its other keys), but nothing verifies under it.
+    key = PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(point)})
+    assert not [m for m in MESSAGES if key.verify("EdDSA", NEUTRAL_FORGERY, m)]
+
+
+@pytest.mark.parametrize("point", SERVER_POINTS, ids=lambda b: b.hex()[:8] + "…" + b.hex()[-4:])
+def test_the_server_refuses_a_signature_whose_r_is_a_weak_point(point):
+    # Only the signer can make one (R = [S]B - [h]A needs the key), but RFC 8032's strict readers
+    # refuse it, so it must fail here as in the offline verifier.
     signer = SigningKey.generate()
     assert not signer.public.verify("EdDSA", point + signer.sign(MESSAGE)[32:], MESSAGE)
 
 
-def _loads(point: bytes) -> bool:
-    # OpenSSL loads any 32 bytes as a key; what it would take is what must not verify.
-    try:
-        ed25519.Ed25519PublicKey.from_public_bytes(point)
-    except ValueError:
-        return False
-    return True
+def test_a_list_token_forged_under_the_neutral_key_is_refused():
+    # Trust lists and status lists are read through PyJWT, whose OpenSSL check takes the forgery:
+    # the strict check runs first, so a list "signed" so is refused as a bad signature.
+    neutral = PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(_encoding(1, False))})
+    header = b64url_encode(b'{"alg":"EdDSA","kid":"https://authority.example/#k1","typ":"statuslist+jwt"}')
+    payload = b64url_encode(b'{"iss":"https://authority.example/","iat":1767225600}')
+    token = parse_compact(f"{header}.{payload}.{b64url_encode(NEUTRAL_FORGERY)}", typ="statuslist+jwt")
+    with pytest.raises(BadSignature):
+        decode_signed(token, neutral, ["iss"])
