@@ -22,7 +22,7 @@ from jwcrypto import jws as jwcrypto_jws
 
 from certsvc.credentials.b64 import b64url_decode
 from certsvc.credentials.cosigned import parse_credential_text
-from certsvc.credentials.errors import CredentialDataError
+from certsvc.credentials.errors import CredentialDataError, Malformed
 from certsvc.credentials.jws import parse_compact
 from certsvc.credentials.openbadge import (
     AssessmentMethod,
@@ -356,6 +356,15 @@ def test_general_json_parses_back(world, kind):
     assert parsed == credential
     assert [c.text for c in compacts] == credential.compacts()
     assert parse_credential_text("~".join(credential.compacts()))[0] == credential
+
+
+def test_half_a_character_in_a_credential_file_is_malformed_not_a_crash(world):
+    # Text from a caller may hold an unpaired surrogate as it is; escaped, the strict reader refuses it too.
+    document = json.loads(world.credential().to_json())
+    for escaped, refusal in ((False, "not valid UTF-8 JSON"), (True, "holds an unpaired surrogate escape")):
+        text = json.dumps({**document, "note": "\ud800"}, ensure_ascii=escaped)
+        with pytest.raises(Malformed, match=refusal):
+            parse_credential_text(text)
 
 
 # --- bad specs ---

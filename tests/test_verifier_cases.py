@@ -117,6 +117,15 @@ def _change_name(w: World) -> str:
     return _edited_payload('"name":"Maria', '"name":"Mario')(w)
 
 
+def _unpaired_surrogate_resigned(w: World) -> str:
+    """A name with a JSON escape of half a character (``\\ud800``), signed by the real provider and embassy."""
+    payload = w.credential().payload
+    assert b'"name":"Maria' in payload
+    edited = payload.replace(b'"name":"Maria', b'"name":"\\ud800Maria', 1)
+    credential = sign_credential(edited, w.ph.provider.key, _provider_kid(w))
+    return _compacts(credential.with_cosignature(w.ph.embassy.key, _embassy_kid(w)))
+
+
 def _flip_signature(index: int) -> Callable[[World], str]:
     def build(w: World) -> str:
         credential = w.credential()
@@ -550,6 +559,9 @@ CASES = [
         Reason.ISSUER_UNKNOWN_KEY,
     ),
     Case("payload_qualification_changed", _edited_payload("/q/SMAW2", "/q/SMAW3"), Reason.BAD_SIGNATURE),
+    # Half a character is not text: the name could be neither shown, stored nor printed.
+    Case("payload_unpaired_surrogate", _edited_payload('"name":"Maria', '"name":"\\udfffMaria'), Reason.MALFORMED),
+    Case("payload_unpaired_surrogate_resigned", _unpaired_surrogate_resigned, Reason.MALFORMED),
     # Signatures damaged
     Case("signature_bit_flip", _flip_signature(0), Reason.BAD_SIGNATURE),
     Case("signature_bit_flip_in_qr", _qr_flipped_signature, Reason.BAD_SIGNATURE),

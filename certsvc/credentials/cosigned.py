@@ -104,7 +104,8 @@ def parse_credential_text(unverified_text: str) -> tuple[CoSignedCredential, lis
 
 
 def _compacts_from_general_json(text: str) -> list[str]:
-    document = parse_json_object(text.encode("utf-8"), "credential file")
+    # surrogatepass: half a character in the text becomes bytes the strict reader refuses, not a crash here.
+    document = parse_json_object(text.encode("utf-8", "surrogatepass"), "credential file")
     payload = document.get("payload")
     signatures = document.get("signatures")
     if not isinstance(payload, str) or not isinstance(signatures, list):

@@ -9,6 +9,7 @@ caller. Our own header checks run first: PyJWT accepts header members (``jku``, 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -183,14 +184,45 @@ def _checked_header(unverified_header: bytes, typ: str) -> dict[str, Any]:
 
 
 def parse_json_object(unverified: bytes, what: str) -> dict[str, Any]:
-    """Decode UTF-8 JSON that must be an object without duplicate member names."""
+    """Decode UTF-8 JSON that must be an object of text, without duplicate member names."""
     try:
         value = _STRICT_JSON.decode(unverified.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Malformed(f"{what} is not valid UTF-8 JSON") from exc
     if not isinstance(value, dict):
         raise Malformed(f"{what} must be a JSON object")
+    # Valid UTF-8 holds no surrogate, so only an escape can make one: look closer only then.
+    if _SURROGATE_ESCAPE.search(unverified) and holds_unpaired_surrogate(value):
+        raise Malformed(f"{what} holds an unpaired surrogate escape (such as \\ud800), which is not text")
     return value
+
+
+def holds_unpaired_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds half a character anywhere, in a member name or a string.
+
+    JSON may escape an unpaired surrogate (``"\\ud800"``); Python and JavaScript read it into a
+    string that no page, log, database or UTF-8 encoder can take (RFC 7493 forbids it).
+    """
+    pending = [value]
+    while pending:  # a loop, not recursion: the value may nest as deep as its reader allowed
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _encodes(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # only a surrogate cannot be UTF-8
+        return False
+    return True
 
 
 def _no_constant(name: str) -> Any:
@@ -205,5 +237,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+#: A JSON escape of a code unit in U+D800-U+DFFF (a backslash before it may make it text: the walk decides).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 #: Built once: ``json.loads`` with hooks builds a new decoder on every call, a visible share of a verification.
 _STRICT_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)

@@ -19,6 +19,7 @@ from typing import Any
 from flask import request
 
 from certsvc.credentials.errors import CertsvcError
+from certsvc.credentials.jws import holds_unpaired_surrogate
 
 #: Deeper than any request of ours (a credential request nests three levels) by a wide margin.
 MAX_DEPTH = 32
@@ -98,7 +99,7 @@ def loads(unverified: bytes | str, *, max_depth: int = MAX_DEPTH, error: type[Ce
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and the hooks' refusals, which say what was wrong.
         raise error(f"the request body is not valid JSON: {_reason(exc)}") from None
-    if _holds_unpaired_surrogate(value):
+    if holds_unpaired_surrogate(value):
         raise error("the request body holds an unpaired surrogate escape (such as \\ud800), which is not text")
     return value
 
@@ -143,29 +144,6 @@ def _bounded_float(text: str) -> float:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def _holds_unpaired_surrogate(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if not item.isascii() and not _encodes(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # only an unpaired surrogate cannot be UTF-8
-        return False
-    return True
 
 
 def _reason(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from PIL import Image
 from qr_support import decode_published
 from sqlalchemy import func, inspect, select
 
+from certsvc.credentials.b64 import b64url_encode
 from certsvc.credentials.cosigned import CoSignedCredential
 from certsvc.qr.image import render_png
 from certsvc.qr.transport import encode_qr_text
@@ -28,7 +29,8 @@ from certsvc.store.models import Credential, Organisation, Qualification, Verifi
 from certsvc.store.signers import signer_for
 from issuers import lifecycle
 from issuers.issuance import LearnerData, issue_credential, register_learner
-from verifier import counting
+from verifier import counting, documents
+from verifier.inputs import read_credential
 
 from .support import KEK, empty_database
 from .verify_support import BASE, Seeded, seed_database, seeded_sqlite
@@ -369,6 +371,27 @@ def test_credential_text_is_escaped_on_the_page(app: Flask, client: FlaskClient)
     assert "<script>alert" not in page and "<b>bold" not in page
     result = verify(client, text)
     assert result["summary"]["holder"]["name"] == '<script>alert("x")</script> & <b>bold</b>'
+
+
+def test_half_a_character_in_a_credential_is_an_answer_not_a_server_error(
+    app: Flask, client: FlaskClient, seeded: Seeded
+) -> None:
+    # A JSON escape of an unpaired surrogate ("\\ud800") is half a character: no page, log or
+    # database can encode it. Anyone can put one in a credential's payload; every surface refuses it.
+    with app.app_context():
+        credential = read_credential(seeded.qr[COSIGNED], documents.current().trust_lists)
+    payload = credential.payload.replace(b'"name":"', b'"name":"\\ud800', 1)
+    forged = "\n".join(
+        f"{b64url_encode(s.protected)}.{b64url_encode(payload)}.{b64url_encode(s.value)}" for s in credential.signatures
+    )
+    assert verify(client, forged)["reasons"] == ["malformed"]
+    shown = client.post("/api/v1/verify", json={"credential": forged, "display": True})
+    assert shown.status_code == 200 and shown.get_json()["reasons"] == ["malformed"]
+    batch = client.post("/api/v1/verify/batch", json={"credentials": [forged]})
+    assert batch.status_code == 200 and batch.get_json()[0]["reasons"] == ["malformed"]
+    page = client.post("/verify", data={"credential": forged})
+    assert page.status_code == 200
+    assert "Not valid" in page.get_data(as_text=True)
 
 
 # -- the page ------------------------------------------------------------------------------------

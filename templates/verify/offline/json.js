@@ -40,15 +40,56 @@ export const utf8Bytes = (text) => new TextEncoder().encode(text);
 /** Parse UTF-8 JSON bytes (or text) that must be an object without duplicate member names. */
 export function parseJsonObject(unverified, what) {
   let value;
+  let text;
   try {
-    const text = typeof unverified === "string" ? unverified : utf8(unverified);
+    text = typeof unverified === "string" ? unverified : utf8(unverified);
+    // Half a character in given text is what the Python core's UTF-8 decoder refuses in bytes.
+    if (!wellFormed(text)) throw malformed("not UTF-8");
     value = JSON.parse(text);
     assertNoDuplicates(text);
   } catch (error) {
     throw malformed(`${what} is not valid UTF-8 JSON`);
   }
   if (!isObject(value)) throw malformed(`${what} must be a JSON object`);
+  // Valid UTF-8 holds no surrogate, so only an escape can make one: look closer only then.
+  if (SURROGATE_ESCAPE.test(text) && holdsUnpairedSurrogate(value)) {
+    throw malformed(`${what} holds an unpaired surrogate escape (such as \\ud800), which is not text`);
+  }
   return value;
+}
+
+// A JSON escape of a code unit in U+D800-U+DFFF (a backslash before it may make it text: the walk decides).
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+// Half a character anywhere, in a member name or a string: text nothing can show, store or encode.
+function holdsUnpairedSurrogate(value) {
+  const pending = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === "string") {
+      if (!wellFormed(item)) return true;
+    } else if (Array.isArray(item)) {
+      pending.push(...item);
+    } else if (isObject(item)) {
+      for (const [key, member] of Object.entries(item)) pending.push(key, member);
+    }
+  }
+  return false;
+}
+
+// String.prototype.isWellFormed, which older phones' browsers lack.
+function wellFormed(text) {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
 }
 
 export function isObject(value) {
