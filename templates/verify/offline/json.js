@@ -69,7 +69,7 @@ function holdsUnpairedSurrogate(value) {
     if (typeof item === "string") {
       if (!wellFormed(item)) return true;
     } else if (Array.isArray(item)) {
-      pending.push(...item);
+      for (const member of item) pending.push(member); // no spread: a long array is not an argument list
     } else if (isObject(item)) {
       for (const [key, member] of Object.entries(item)) pending.push(key, member);
     }
