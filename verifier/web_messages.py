@@ -217,6 +217,8 @@ def result_view(result: dict[str, Any], *, checked_at: datetime, site: str) -> d
         "prior_skills": _prior_skills(summary),
         "checks": [_check(check, names) for check in result.get("checks", [])],
         "details": _details(summary),
+        # Nothing read, nothing to show or to compare an ID number with.
+        "readable": any(check.get("name") == "well_formed" and check.get("ok") for check in result.get("checks", [])),
         "details_title": _(STRINGS["details_title"])
         if result["status"] != "invalid"
         else _(STRINGS["details_title_invalid"]),

@@ -130,6 +130,10 @@
       row.querySelector("dt").textContent = pair[0];
       row.querySelector("dd").textContent = pair[1];
     });
+    // Nothing read: no empty details, and no ID number to compare.
+    show(section.querySelector('[data-slot="details_title"]'), view.details.length > 0);
+    show(section.querySelector('[data-slot="details"]'), view.details.length > 0);
+    show(section.querySelector(".id-check"), view.readable);
     section.querySelector('input[name="credential"]').value = text;
     slot.replaceChildren(section);
     // For measurements (bench/verify_page.py): when the verdict was on screen.

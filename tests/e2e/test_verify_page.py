@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -139,6 +140,41 @@ def test_paste_the_qr_text(page: Any, live_server: LiveServer) -> None:
     page.get_by_label("QR text or credential").fill(live_server.qr_text(REVOKED))
     page.get_by_role("button", name="Check", exact=True).click()
     expect(verdict(page)).to_have_text("Not valid: revoked")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize("viewport", [(360, 740), (1280, 800)], ids=["phone", "desktop"])
+def test_an_unreadable_paste_shows_no_empty_details_and_no_id_check(
+    browser: Any, live_server: LiveServer, javascript: bool, viewport: tuple[int, int]
+) -> None:
+    width, height = viewport
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/verify")
+        page.get_by_label("QR text or credential").fill("this is not a credential")
+        page.get_by_role("button", name="Check", exact=True).click()
+        expect(verdict(page)).to_have_text("Not valid: not a readable credential")
+        result = page.locator("#result-slot .result") if javascript else page.locator(".result")
+        expect(result.get_by_text("This is not a readable credential.")).to_be_visible()
+        # Nothing was read, so there are no details to show and no ID number to compare with.
+        details = result.get_by_role("heading", name="Details as written in the credential (not confirmed)")
+        expect(details).to_be_hidden()
+        expect(result.get_by_role("heading", name="Check the worker's ID document")).to_be_hidden()
+        expect(result.get_by_label("ID document number")).to_be_hidden()
+        expect(result.get_by_role("link", name="Check another credential")).to_be_visible()
+        if folder := os.environ.get("CERTSVC_JOURNEY_SHOTS"):
+            name = f"verify-unreadable-{width}-{'js' if javascript else 'nojs'}.png"
+            page.screenshot(path=f"{folder}/{name}", full_page=True)
+
+        # A readable credential that fails keeps both: what it says, and the ID check against it.
+        page.get_by_label("QR text or credential").fill(live_server.qr_text(REVOKED))
+        page.get_by_role("button", name="Check", exact=True).click()
+        expect(verdict(page)).to_have_text("Not valid: revoked")
+        expect(details).to_be_visible()
+        expect(result.get_by_label("ID document number")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_paste_works_without_javascript(browser: Any, live_server: LiveServer) -> None:

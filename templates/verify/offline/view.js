@@ -19,6 +19,8 @@ export function resultView(result, messages, checked) {
       name: check.name, ok: !!check.ok, label: messages.check_labels[check.name] ?? check.name, sentence: sentence(check, names, messages),
     })),
     details: details(summary, messages),
+    // Nothing read, nothing to show or to compare an ID number with.
+    readable: (result.checks || []).some((check) => check.name === "well_formed" && !!check.ok),
     details_title: result.status !== "invalid" ? messages.strings.details_title : messages.strings.details_title_invalid,
     checked,
   };
