@@ -133,7 +133,7 @@
     // Nothing read: no empty details, and no ID number to compare.
     show(section.querySelector('[data-slot="details_title"]'), view.details.length > 0);
     show(section.querySelector('[data-slot="details"]'), view.details.length > 0);
-    show(section.querySelector(".id-check"), view.readable);
+    show(section.querySelector(".id-check"), view.readable !== false);
     section.querySelector('input[name="credential"]').value = text;
     slot.replaceChildren(section);
     // For measurements (bench/verify_page.py): when the verdict was on screen.
