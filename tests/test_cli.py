@@ -90,6 +90,29 @@ def test_verify_exit_codes(demo: Path, name: str, form: str) -> None:
     assert first_line == {0: "RECOGNISED", 3: "AUTHENTIC, NOT RECOGNISED YET", 4: "NOT VALID"}[done.returncode]
 
 
+def test_verify_loads_no_database_or_web_code(demo: Path) -> None:
+    # The offline check is what employers and embassies script over folders of QR codes: it
+    # starts without SQLAlchemy, Alembic or Flask (a quarter of the start-up time, or less).
+    probe = (
+        "import sys\n"
+        "from certsvc.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit as done:\n"
+        "    heavy = sorted(m for m in ('sqlalchemy', 'alembic', 'flask', 'werkzeug') if m in sys.modules)\n"
+        "    print('LOADED', ','.join(heavy))\n"
+        "    raise\n"
+    )
+    args = ["verify", str(demo / "training-cosigned-ph.png"), *all_lists(demo)]
+    env = {**os.environ, "CERTSVC_TRUST_STORE": str(demo / "trust-store")}
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own probe
+        [sys.executable, "-c", probe, *args], cwd=demo, capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == "RECOGNISED"
+    assert done.stdout.splitlines()[-1] == "LOADED "
+
+
 def test_verify_credential_file(demo: Path) -> None:
     done = run(demo, "verify", str(demo / "training-cosigned-ph.credential.json"), *all_lists(demo))
     assert done.returncode == 0, done.stdout + done.stderr
