@@ -58,6 +58,10 @@ def test_employer_checks_qr_links_a_photo_pasted_text_and_an_id_number(
         expect(page.get_by_text("Checking the credential…")).to_be_visible()
         expect(page.get_by_role("heading", name="Recognised")).to_have_count(0)
         expect(page.locator("#result-slot .result")).to_have_count(0)
+        for _ in range(200):  # the route handler runs when Playwright next takes events: give it the chance
+            if held:
+                break
+            page.wait_for_timeout(50)
         assert len(held) == 1
         held[0].continue_()
         page.unroute(VERIFY_API)
