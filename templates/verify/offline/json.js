@@ -42,9 +42,10 @@ export function parseJsonObject(unverified, what) {
   let value;
   let text;
   try {
+    // Bytes decode strictly, so only given text can hold half a character (which the Python
+    // core's UTF-8 decoder refuses in bytes): only given text is walked.
+    if (typeof unverified === "string" && !wellFormed(unverified)) throw malformed("not UTF-8");
     text = typeof unverified === "string" ? unverified : utf8(unverified);
-    // Half a character in given text is what the Python core's UTF-8 decoder refuses in bytes.
-    if (!wellFormed(text)) throw malformed("not UTF-8");
     value = JSON.parse(text);
     assertNoDuplicates(text);
   } catch (error) {
